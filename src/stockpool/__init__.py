@@ -1,0 +1,1 @@
+"""stockpool: one stock ledger, available-to-sell on every channel."""

@@ -1,0 +1,1 @@
+"""Pure rules of stockpool: quantities, the ledger, allocation. Standard library only."""
