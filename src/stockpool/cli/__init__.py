@@ -1,0 +1,1 @@
+"""The `stockpool` command line (Typer + Rich)."""

@@ -1,0 +1,49 @@
+"""The root of the `stockpool` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from stockpool.cli import admin, catalog, stock
+from stockpool.cli.context import CliState
+
+app = typer.Typer(
+    name="stockpool",
+    help="stockpool: one stock ledger, available-to-sell on every channel.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (sqlite:///PATH or postgresql://...). Default: "
+            "$STOCKPOOL_DATABASE_URL, else SQLite in $STOCKPOOL_DATA_DIR (./data).",
+        ),
+    ] = None,
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who is acting, recorded on every change.")
+    ] = "",
+) -> None:
+    """Multichannel inventory: stock, available-to-sell, orders and sync."""
+    ctx.obj = CliState(database_url=db, actor=actor)
+
+
+admin.register(app)
+app.add_typer(catalog.item_app, name="item")
+app.add_typer(catalog.location_app, name="location")
+app.add_typer(stock.stock_app, name="stock")
+app.add_typer(stock.transfer_app, name="transfer")
+
+
+def run() -> None:
+    """Entry point of the `stockpool` script."""
+    app()

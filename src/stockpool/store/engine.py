@@ -1,0 +1,70 @@
+"""Engines for SQLite (WAL, the embedded default) and PostgreSQL (psycopg 3).
+
+SQLite transactions start with BEGIN IMMEDIATE so that writers queue on the database lock
+instead of failing when a read lock would have to be upgraded; `synchronous=FULL` makes a
+commit durable before it returns (stock is money).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from stockpool.domain.errors import InvalidInput
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def parse_database_url(text: str) -> URL:
+    """Parse and normalise a database URL, or say what is accepted."""
+    hint = "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise InvalidInput(f"malformed database URL {text!r}: {hint}") from None
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise InvalidInput(f"SQLite needs a file path in the URL ({hint})")
+        return url.set(drivername="sqlite")
+    raise InvalidInput(f"unsupported database {backend!r}: {hint}")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_store_engine(url: URL, *, pool_size: int = 8) -> Engine:
+    """Build the engine for a parsed URL (see `parse_database_url`)."""
+    try:
+        if url.get_backend_name() == "sqlite":
+            Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=64,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            )
+            _configure_sqlite(engine)
+            return engine
+        return create_engine(url, pool_size=pool_size, max_overflow=64, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise InvalidInput(f"cannot use database URL: {exc}") from None

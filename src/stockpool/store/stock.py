@@ -1,0 +1,290 @@
+"""Stock levels and the ledger records behind them.
+
+A delta is applied with ONE conditional write per level: an upsert when it only adds, and
+otherwise an UPDATE whose WHERE clause refuses to take any state below zero (and, for a
+count, to apply over an on_hand that changed since it was read). The row count tells the
+caller whether the write happened; concurrent writers therefore can never jointly overdraw
+a level, on SQLite and on PostgreSQL alike, without relying on an isolation level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from stockpool.domain.errors import ConcurrentChange, InsufficientStock
+from stockpool.domain.ids import LocationCode, Sku
+from stockpool.domain.ledger import LevelKey, Movement, MovementKind, StatusChange, StockDelta
+from stockpool.domain.quantities import StockState, UnavailableReason
+from stockpool.domain.transfers import OPEN_STATUSES
+from stockpool.store.ids import IdMap
+from stockpool.store.tables import (
+    items,
+    locations,
+    movements,
+    status_changes,
+    stock_levels,
+    transfer_lines,
+    transfers,
+)
+
+REASON_COLUMNS = {reason: stock_levels.c[reason.value] for reason in UnavailableReason}
+
+
+def state_from_row(row: Row[Any] | None) -> StockState:
+    """Map a `stock_levels` row (or its absence) to a StockState."""
+    if row is None:
+        return StockState()
+    return StockState(
+        on_hand=row.on_hand,
+        committed=row.committed,
+        unavailable={reason: getattr(row, reason.value) for reason in UnavailableReason},
+        incoming=row.incoming,
+    )
+
+
+def _changes(delta: StockDelta) -> dict[str, int]:
+    changes = {
+        "on_hand": delta.on_hand,
+        "committed": delta.committed,
+        "incoming": delta.incoming,
+        "available": delta.available,
+    }
+    changes.update({r.value: delta.unavailable_of(r) for r in UnavailableReason})
+    return {name: value for name, value in changes.items() if value}
+
+
+class SqlStock:
+    """Stock repository on one connection (inside a unit of work)."""
+
+    def __init__(self, connection: Connection, ids: IdMap) -> None:
+        self._c = connection
+        self._ids = ids
+
+    def apply(
+        self, sku: Sku, location: LocationCode, delta: StockDelta, *, expect_on_hand: int | None
+    ) -> StockState:
+        """Apply a delta to one level, refusing any negative state. Returns the new state.
+
+        Raises:
+            InsufficientStock: a state would go below zero (nothing was written).
+            ConcurrentChange: `expect_on_hand` no longer holds.
+        """
+        item_id = self._ids.item(sku)
+        location_id = self._ids.location(location)
+        changes = _changes(delta)
+        if not changes:
+            return self.get_state(sku, location)
+        if expect_on_hand is None and all(v > 0 for v in changes.values()):
+            row = self._upsert(item_id, location_id, changes)
+        else:
+            row = self._conditional_update(item_id, location_id, changes, expect_on_hand)
+        if row is None:
+            self._explain_refusal(sku, location, delta, expect_on_hand)
+        return state_from_row(row)
+
+    def _upsert(self, item_id: int, location_id: int, changes: dict[str, int]) -> Row[Any] | None:
+        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(stock_levels).values(
+            item_id=item_id, location_id=location_id, version=1, **changes
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[stock_levels.c.item_id, stock_levels.c.location_id],
+            set_={
+                **{name: stock_levels.c[name] + value for name, value in changes.items()},
+                "version": stock_levels.c.version + 1,
+            },
+        )
+        return self._c.execute(stmt.returning(*stock_levels.c)).first()
+
+    def _conditional_update(
+        self, item_id: int, location_id: int, changes: dict[str, int], expect_on_hand: int | None
+    ) -> Row[Any] | None:
+        guards: list[ColumnElement[bool]] = [
+            stock_levels.c.item_id == item_id,
+            stock_levels.c.location_id == location_id,
+        ]
+        guards += [stock_levels.c[n] >= -v for n, v in changes.items() if v < 0]
+        if expect_on_hand is not None:
+            guards.append(stock_levels.c.on_hand == expect_on_hand)
+        stmt = (
+            update(stock_levels)
+            .where(and_(*guards))
+            .values(
+                **{name: stock_levels.c[name] + value for name, value in changes.items()},
+                version=stock_levels.c.version + 1,
+            )
+            .returning(*stock_levels.c)
+        )
+        return self._c.execute(stmt).first()
+
+    def _explain_refusal(
+        self, sku: Sku, location: LocationCode, delta: StockDelta, expect_on_hand: int | None
+    ) -> None:
+        state = self.get_state(sku, location)
+        if expect_on_hand is not None and state.on_hand != expect_on_hand:
+            raise ConcurrentChange(f"{sku} at {location} changed while it was being counted")
+        if delta.available < 0 and state.available < -delta.available:
+            raise InsufficientStock(
+                f"{sku} at {location} has {state.available} available; {-delta.available} needed",
+                asked=-delta.available,
+                available=state.available,
+            )
+        for reason in UnavailableReason:
+            held = state.unavailable[reason]
+            if delta.unavailable_of(reason) < 0 and held < -delta.unavailable_of(reason):
+                raise InsufficientStock(
+                    f"{sku} at {location} has {held} {reason}; {-delta.unavailable_of(reason)} "
+                    "needed",
+                    asked=-delta.unavailable_of(reason),
+                    available=held,
+                )
+        raise InsufficientStock(
+            f"{sku} at {location}: the change would take a balance below zero ({state})",
+            asked=0,
+            available=state.available,
+        )
+
+    def record_movement(self, movement: Movement) -> None:
+        """Append a movement to the ledger."""
+        self._c.execute(
+            insert(movements).values(
+                item_id=self._ids.item(movement.sku),
+                location_id=self._ids.location(movement.location),
+                kind=movement.kind.value,
+                quantity=movement.quantity,
+                reason=movement.reason,
+                actor=movement.actor,
+                reference=movement.reference,
+                at=movement.at,
+            )
+        )
+
+    def record_status_change(self, change: StatusChange) -> None:
+        """Append a status change to the ledger."""
+        self._c.execute(
+            insert(status_changes).values(
+                item_id=self._ids.item(change.sku),
+                location_id=self._ids.location(change.location),
+                reason=change.reason.value,
+                quantity=change.quantity,
+                actor=change.actor,
+                note=change.note,
+                reference=change.reference,
+                at=change.at,
+            )
+        )
+
+    def get_state(self, sku: Sku, location: LocationCode) -> StockState:
+        """The stored state of one level (all zero if it was never touched)."""
+        row = self._c.execute(
+            select(stock_levels).where(
+                stock_levels.c.item_id == self._ids.item(sku),
+                stock_levels.c.location_id == self._ids.location(location),
+            )
+        ).first()
+        return state_from_row(row)
+
+    def states_of(self, sku: Sku) -> list[tuple[LocationCode, StockState]]:
+        """The state at every location that ever held the item, by location priority."""
+        query = (
+            select(locations.c.code, stock_levels)
+            .join(locations, locations.c.id == stock_levels.c.location_id)
+            .where(stock_levels.c.item_id == self._ids.item(sku))
+            .order_by(locations.c.priority, locations.c.code)
+        )
+        return [(LocationCode(r.code), state_from_row(r)) for r in self._c.execute(query)]
+
+    def movements_of(
+        self, sku: Sku, *, location: LocationCode | None, limit: int
+    ) -> list[Movement]:
+        """The newest movements of an item, newest first."""
+        query = (
+            select(movements, locations.c.code)
+            .join(locations, locations.c.id == movements.c.location_id)
+            .where(movements.c.item_id == self._ids.item(sku))
+            .order_by(movements.c.id.desc())
+            .limit(limit)
+        )
+        if location is not None:
+            query = query.where(movements.c.location_id == self._ids.location(location))
+        return [
+            Movement(
+                sku=sku,
+                location=LocationCode(r.code),
+                kind=MovementKind(r.kind),
+                quantity=r.quantity,
+                reason=r.reason,
+                actor=r.actor,
+                reference=r.reference,
+                at=r.at,
+            )
+            for r in self._c.execute(query)
+        ]
+
+    def stored_levels(self) -> dict[LevelKey, tuple[StockState, int]]:
+        """Every stored level with its stored `available` column."""
+        query = (
+            select(items.c.sku, locations.c.code, stock_levels)
+            .join(items, items.c.id == stock_levels.c.item_id)
+            .join(locations, locations.c.id == stock_levels.c.location_id)
+        )
+        return {
+            (Sku(r.sku), LocationCode(r.code)): (state_from_row(r), r.available)
+            for r in self._c.execute(query)
+        }
+
+    def movement_totals(self) -> Iterator[tuple[LevelKey, int]]:
+        """Sum of movements per level."""
+        query = (
+            select(items.c.sku, locations.c.code, func.sum(movements.c.quantity))
+            .join(items, items.c.id == movements.c.item_id)
+            .join(locations, locations.c.id == movements.c.location_id)
+            .group_by(items.c.sku, locations.c.code)
+        )
+        for sku, code, total in self._c.execute(query):
+            yield (Sku(sku), LocationCode(code)), int(total)
+
+    def status_totals(self) -> Iterator[tuple[LevelKey, UnavailableReason, int]]:
+        """Sum of status changes per level and reason."""
+        query = (
+            select(
+                items.c.sku,
+                locations.c.code,
+                status_changes.c.reason,
+                func.sum(status_changes.c.quantity),
+            )
+            .join(items, items.c.id == status_changes.c.item_id)
+            .join(locations, locations.c.id == status_changes.c.location_id)
+            .group_by(items.c.sku, locations.c.code, status_changes.c.reason)
+        )
+        for sku, code, reason, total in self._c.execute(query):
+            yield (Sku(sku), LocationCode(code)), UnavailableReason(reason), int(total)
+
+    def open_commitments(self) -> dict[LevelKey, int]:
+        """Units committed to open order lines per level (no orders module yet: none)."""
+        return {}
+
+    def open_incoming(self) -> dict[LevelKey, int]:
+        """Units in transit towards each level on open transfers."""
+        in_transit = (
+            transfer_lines.c.quantity - transfer_lines.c.received - transfer_lines.c.cancelled
+        )
+        query = (
+            select(items.c.sku, locations.c.code, func.sum(in_transit))
+            .select_from(transfer_lines)
+            .join(transfers, transfers.c.id == transfer_lines.c.transfer_id)
+            .join(items, items.c.id == transfer_lines.c.item_id)
+            .join(locations, locations.c.id == transfers.c.to_location_id)
+            .where(transfers.c.status.in_([s.value for s in OPEN_STATUSES]))
+            .group_by(items.c.sku, locations.c.code)
+        )
+        return {
+            (Sku(sku), LocationCode(code)): int(total)
+            for sku, code, total in self._c.execute(query)
+            if total
+        }
