@@ -21,6 +21,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Reference = Annotated[str, typer.Option("--reference", help="Document behind it (PO, file...).")]
 
 units = partial(parse_units, what="quantity")
+# "-1" must reach our parser (and its clear message) instead of being taken for an option.
+NUMERIC_ARGS = {"ignore_unknown_options": True}
 
 
 def state_json(location: str, s: StockState) -> dict[str, object]:
@@ -42,7 +44,7 @@ def _done(sku: str, location: str, s: StockState) -> None:
     )
 
 
-@stock_app.command("receive")
+@stock_app.command("receive", context_settings=NUMERIC_ARGS)
 def receive(
     ctx: typer.Context, sku: str, location: str, qty: str, reference: Reference = ""
 ) -> None:
@@ -55,7 +57,7 @@ def receive(
     _done(sku, location, s)
 
 
-@stock_app.command("adjust", context_settings={"ignore_unknown_options": True})
+@stock_app.command("adjust", context_settings=NUMERIC_ARGS)
 def adjust(
     ctx: typer.Context,
     sku: str,
@@ -78,7 +80,7 @@ def adjust(
     _done(sku, location, s)
 
 
-@stock_app.command("count")
+@stock_app.command("count", context_settings=NUMERIC_ARGS)
 def count(
     ctx: typer.Context,
     sku: str,
@@ -136,13 +138,13 @@ def _move(
 Note = Annotated[str, typer.Option("--note", help="Why.")]
 
 
-@stock_app.command("damage")
+@stock_app.command("damage", context_settings=NUMERIC_ARGS)
 def damage(ctx: typer.Context, sku: str, location: str, qty: str, note: Note = "") -> None:
     """Mark available units as damaged."""
     _move(ctx, (sku, location, qty), None, UnavailableReason.DAMAGED, note)
 
 
-@stock_app.command("hold")
+@stock_app.command("hold", context_settings=NUMERIC_ARGS)
 def hold(
     ctx: typer.Context,
     sku: str,
@@ -158,7 +160,7 @@ def hold(
     _move(ctx, (sku, location, qty), None, target, note)
 
 
-@stock_app.command("release")
+@stock_app.command("release", context_settings=NUMERIC_ARGS)
 def release(
     ctx: typer.Context,
     sku: str,
@@ -276,7 +278,7 @@ def _print_transfer(t: Transfer, as_json: bool) -> None:
     out.print(table)
 
 
-@stock_app.command("transfer")
+@stock_app.command("transfer", context_settings=NUMERIC_ARGS)
 def transfer(
     ctx: typer.Context,
     sku: Annotated[str | None, typer.Argument()] = None,

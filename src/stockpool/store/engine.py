@@ -24,7 +24,7 @@ def parse_database_url(text: str) -> URL:
     hint = "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
     try:
         url = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise InvalidInput(f"malformed database URL {text!r}: {hint}") from None
     backend = url.get_backend_name()
     if backend == "postgresql":
