@@ -133,14 +133,17 @@ def test_bad_input_exits_2_with_one_message_and_changes_nothing(db: str, case: s
 
 def test_malformed_database_url_exits_2() -> None:
     code, _, err = cli("postgres://user@:notaport/x", "verify")
-    assert code == 2 and "malformed database URL" in err
+    assert code == 2
+    assert "malformed database URL" in err
     code, _, err = cli("mysql://x@y/z", "verify")
-    assert code == 2 and "unsupported database 'mysql'" in err
+    assert code == 2
+    assert "unsupported database 'mysql'" in err
 
 
 def test_uninitialised_database_says_to_run_init(tmp_path: Path) -> None:
     code, _, err = cli(f"sqlite:///{tmp_path / 'empty.db'}", "item", "list")
-    assert code == 2 and "run `stockpool init` first" in err
+    assert code == 2
+    assert "run `stockpool init` first" in err
 
 
 def test_verify_exits_1_on_a_difference(db: str, tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ For a listing of item `i` on channel `c` the steps are, in this order:
 4. buffer, then percent (rounded down, exact), then maximum, then floor (below it, show 0);
 5. never below 0.
 
-Two paths compute it: `compute_ats` explains every step of every listing; `compute_ats_values`
-gives the same numbers only, sharing the per-item work across all channels and listings of an
-item, for full recomputes and for the listings touched by one stock change. Both run on an
-`AllocationPlan`, which holds everything that does not depend on stock.
+Two paths compute it: `stockpool.domain.explanation.compute_ats` explains every step of every
+listing; `compute_ats_values` here gives the same numbers only, sharing the per-item work
+across all channels and listings of an item, for full recomputes and for the listings touched
+by one stock change. Both run on an `AllocationPlan`: everything that does not depend on stock.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from stockpool.domain.errors import InvalidInput
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
 from stockpool.domain.protection import (
     ItemSupply,
@@ -45,7 +46,7 @@ class Channel:
     eligible_locations: frozenset[LocationCode]
 
 
-class BundleCycle(ValueError):
+class BundleCycle(InvalidInput):
     """A bundle that contains itself, directly or through other bundles."""
 
     def __init__(self, path: Sequence[Sku]) -> None:
@@ -150,26 +151,6 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
-class ExplanationStep:
-    """One step of an ATS computation: the number after it and the rule that produced it."""
-
-    step: str
-    value: int
-    rule: str | None
-    level: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ListingAts:
-    """The ATS of one listing and how it came about."""
-
-    channel: ChannelCode
-    listing: ListingId
-    ats: int
-    explanation: tuple[ExplanationStep, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class RuleConflict:
     """A protection that could not be honoured in full, in item units.
 
@@ -181,14 +162,6 @@ class RuleConflict:
     channel: ChannelCode
     requested: int
     effective: int
-
-
-@dataclass(frozen=True, slots=True)
-class AtsResult:
-    """Explained ATS of listings, with the protection conflicts met on the way."""
-
-    listings: tuple[ListingAts, ...]
-    conflicts: tuple[RuleConflict, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,14 +244,16 @@ def plan_allocation(
     if len(index) != len(channels):
         raise ValueError("each channel must be listed once")
     defaults = tuple(channel_rules.get(channel.code, NO_RULES) for channel in channels)
-    planned, flat = [], {}
+    planned: list[PlannedListing] = []
+    flat: dict[Sku, tuple[tuple[Sku, int], ...]] = {}
     for listing in listings:
         if listing.channel not in index:
             raise ValueError(f"listing {listing.listing_id}: unknown channel {listing.channel}")
         if listing.sku in bundles:
-            if listing.sku not in flat:
-                flat[listing.sku] = tuple(sorted(flatten_bundle(bundles[listing.sku], bundles).items()))
-            components = flat[listing.sku]
+            components = flat.get(listing.sku) or tuple(
+                sorted(flatten_bundle(bundles[listing.sku], bundles).items())
+            )
+            flat[listing.sku] = components
         else:
             components = ((listing.sku, 1),)
         rules = listing_rules.get(listing.key, defaults[index[listing.channel]])
@@ -322,7 +297,8 @@ def _assemble(
         return found
 
     singles: dict[Sku, list[PlannedListing]] = {}
-    bundled, by_item = [], {}
+    bundled: list[PlannedListing] = []
+    by_item: dict[Sku, list[PlannedListing]] = {}
     for entry in planned:
         if entry.components == ((entry.listing.sku, 1),):
             singles.setdefault(entry.listing.sku, []).append(entry)
@@ -333,7 +309,9 @@ def _assemble(
     items = {sku for entry in planned for sku, _ in entry.components}
     settings = {}
     for sku in items:
-        rules = tuple(item_rules.get((c.code, sku), d) for c, d in zip(channels, defaults))
+        rules = tuple(
+            item_rules.get((c.code, sku), d) for c, d in zip(channels, defaults, strict=True)
+        )
         if any(r is not d for r, d in zip(rules, defaults, strict=True)):
             settings[sku] = settings_for(rules)
     return AllocationPlan(
@@ -428,12 +406,10 @@ def compute_ats_values(
     for entry in bundled:
         index, least = entry.channel_index, -1
         for sku, quantity in entry.components:
-            units = step_two.get(sku)
-            if units is None:
-                units = step_two[sku] = _step_two(
-                    plan, sku, available.get(sku, _EMPTY), conflicts
-                )
-            if least < 0 or units[index] // quantity < least:
-                least = units[index] // quantity
+            found = step_two.get(sku)
+            if found is None:
+                found = step_two[sku] = _step_two(plan, sku, available.get(sku, _EMPTY), conflicts)
+            if least < 0 or found[index] // quantity < least:
+                least = found[index] // quantity
         values[entry.key] = _shown(least // entry.multiplier, entry.rules.limits)
     return AtsValues(values, tuple(conflicts))

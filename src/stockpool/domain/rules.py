@@ -24,12 +24,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from stockpool.domain.errors import InvalidInput
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
 
 T = TypeVar("T")
 
 
-class InvalidRule(ValueError):
+class InvalidRule(InvalidInput):
     """A rule, or an event profile, whose settings cannot mean anything."""
 
 

@@ -158,13 +158,14 @@ def count(
 ) -> CountResult:
     """Set on_hand to the counted units; the variance is posted as a count movement.
 
-    The write is conditional on the on_hand it was computed from; if another operation got
-    in between, the count is recomputed on the new figure.
+    The level is locked while the variance is computed, and the write is also conditional
+    on the on_hand it was computed from; should another operation get in between anyway,
+    the count is recomputed on the new figure.
     """
     units = require_units(counted, what="counted quantity", allow_zero=True)
     for _ in range(COUNT_RETRIES):
         with app.uow() as uow:
-            before = uow.stock.get_state(Sku(sku), LocationCode(location))
+            before = uow.stock.get_state(Sku(sku), LocationCode(location), lock=True)
             delta = plan_count(before, units)
             try:
                 state = post_movement(

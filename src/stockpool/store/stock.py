@@ -82,6 +82,8 @@ class SqlStock:
         if expect_on_hand is None and all(v > 0 for v in changes.values()):
             row = self._upsert(item_id, location_id, changes)
         else:
+            if expect_on_hand == 0:  # a count may be the first thing to touch this level
+                self._ensure_row(item_id, location_id)
             row = self._conditional_update(item_id, location_id, changes, expect_on_hand)
         if row is None:
             self._explain_refusal(sku, location, delta, expect_on_hand)
@@ -100,6 +102,11 @@ class SqlStock:
             },
         )
         return self._c.execute(stmt.returning(*stock_levels.c)).first()
+
+    def _ensure_row(self, item_id: int, location_id: int) -> None:
+        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(stock_levels).values(item_id=item_id, location_id=location_id)
+        self._c.execute(stmt.on_conflict_do_nothing())
 
     def _conditional_update(
         self, item_id: int, location_id: int, changes: dict[str, int], expect_on_hand: int | None
@@ -179,15 +186,21 @@ class SqlStock:
             )
         )
 
-    def get_state(self, sku: Sku, location: LocationCode) -> StockState:
-        """The stored state of one level (all zero if it was never touched)."""
-        row = self._c.execute(
-            select(stock_levels).where(
-                stock_levels.c.item_id == self._ids.item(sku),
-                stock_levels.c.location_id == self._ids.location(location),
-            )
-        ).first()
-        return state_from_row(row)
+    def get_state(self, sku: Sku, location: LocationCode, *, lock: bool = False) -> StockState:
+        """The stored state of one level (all zero if it was never touched).
+
+        With `lock`, the level's row is created if missing and locked until the end of the
+        transaction (PostgreSQL; SQLite transactions already hold the write lock).
+        """
+        item_id, location_id = self._ids.item(sku), self._ids.location(location)
+        query = select(stock_levels).where(
+            stock_levels.c.item_id == item_id, stock_levels.c.location_id == location_id
+        )
+        if lock:
+            self._ensure_row(item_id, location_id)
+            if self._c.dialect.name == "postgresql":
+                query = query.with_for_update()
+        return state_from_row(self._c.execute(query).first())
 
     def states_of(self, sku: Sku) -> list[tuple[LocationCode, StockState]]:
         """The state at every location that ever held the item, by location priority."""
