@@ -288,7 +288,12 @@ def _assemble(
         found = shared.get(tuple(map(id, rules)))
         if found is None:
             masks = tuple(
-                mask_of(r.eligible_locations.value or c.eligible_locations, bits)
+                mask_of(
+                    c.eligible_locations
+                    if r.eligible_locations.value is None
+                    else r.eligible_locations.value,
+                    bits,
+                )
                 for r, c in zip(rules, channels, strict=True)
             )
             protects = tuple(r.protect.value or 0 for r in rules)
@@ -357,6 +362,7 @@ def _step_two(
         [channel.priority for channel in plan.channels],
         supply,
         names=[channel.code for channel in plan.channels],
+        weights=settings.protects,
     )
     for channel, need, level in zip(plan.channels, needs, levels, strict=True):
         if level < need:

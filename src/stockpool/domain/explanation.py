@@ -85,6 +85,7 @@ def _view_item(
         [channel.priority for channel in plan.channels],
         supply,
         names=[channel.code for channel in plan.channels],
+        weights=settings.protects,
     )
     for channel, need, level in zip(plan.channels, needs, levels, strict=True):
         if level < need:

@@ -10,10 +10,11 @@ Two questions are answered here, per item:
 1. **Effective protections.** Each protected channel needs at most its protection and at
    most what its own locations hold. When the needs cannot all be met at once, they are
    honoured in channel priority order (lower number first); channels of equal priority grow
-   together in proportion to their needs (progressive filling: the largest feasible common
-   scale, then single units to whoever lags its exact share most, repeated until nobody can
-   take one more unit). The result is always jointly satisfiable, and no channel could get a
-   unit more without another one, of higher or equal priority, getting less.
+   together in proportion to their protections, each up to its need (progressive filling:
+   the largest feasible common scale, then single units to whoever lags its exact share
+   most, repeated until nobody can take one more unit). The result is always jointly
+   satisfiable, and no channel could get a unit more without another one, of higher or
+   equal priority, getting less.
 2. **What a channel may take.** For channel `c` this is the largest flow `c` can draw from its
    own locations while every other channel still receives its effective protection. With
    `c` unbounded, a maximum flow that saturates the others exists (augmenting from the
@@ -28,7 +29,7 @@ item protected on many channels at once.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from stockpool.domain.ids import ChannelCode, LocationCode
@@ -189,6 +190,7 @@ def effective_levels(
     supply: ItemSupply,
     *,
     names: Sequence[str],
+    weights: Sequence[int] | None = None,
 ) -> list[int]:
     """Effective protections: the needs, cut back by priority when they cannot all be met.
 
@@ -198,12 +200,15 @@ def effective_levels(
         priorities: lower is served first.
         supply: the item's available units.
         names: channel names, the last tie-break for single units.
+        weights: what equal priorities share in proportion to: the protections as set
+            (at least the needs); the needs themselves if not given.
 
     Returns:
         One effective protection per channel, jointly satisfiable.
     """
     if is_satisfiable(masks, needs, supply):
         return list(needs)
+    shares = list(needs if weights is None else weights)
     levels = [0] * len(needs)
     for priority in sorted({p for p, need in zip(priorities, needs, strict=True) if need > 0}):
         group = [i for i, need in enumerate(needs) if need > 0 and priorities[i] == priority]
@@ -213,30 +218,40 @@ def effective_levels(
         if is_satisfiable(masks, trial, supply):
             levels = trial
         else:
-            _fill_group(levels, group, needs, masks, supply, names)
+            _fill_group(levels, group, (needs, shares, names), masks, supply)
     return levels
 
 
 def _fill_group(
     levels: list[int],
     group: list[int],
-    needs: Sequence[int],
+    claims: tuple[Sequence[int], Sequence[int], Sequence[str]],
     masks: Sequence[int],
     supply: ItemSupply,
-    names: Sequence[str],
 ) -> None:
-    """Progressive filling of one priority group, in place, in proportion to the needs."""
-    whole = sum(needs[i] for i in group)
+    """Progressive filling of one priority group, in place, in proportion to the weights.
+
+    A channel's proportional level at scale `s` is `floor(weight * s / whole)`, capped at its
+    need (`whole` is the group's total weight, so at `s == whole` everybody is at its need).
+    """
+    needs, weights, names = claims
+    whole = sum(weights[i] for i in group)
     scale, stuck = 0, set()
     while True:
         active = [i for i in group if i not in stuck and levels[i] < needs[i]]
         if not active:
             return
-        scale = _largest_scale(levels, active, needs, masks, supply, whole, low=scale)
-        for i in active:
-            levels[i] = max(levels[i], needs[i] * scale // whole)
+
+        def at_scale(scale: int, active: list[int] = active) -> list[int]:
+            trial = list(levels)
+            for i in active:
+                trial[i] = max(levels[i], min(needs[i], weights[i] * scale // whole))
+            return trial
+
+        scale = _largest_scale(at_scale, masks, supply, low=scale, high=whole)
+        levels[:] = at_scale(scale)
         # Single units go first to whoever lags its exact proportional share the most.
-        active.sort(key=lambda i: (levels[i] * whole - needs[i] * scale, -needs[i], names[i]))
+        active.sort(key=lambda i: (levels[i] * whole - weights[i] * scale, -weights[i], names[i]))
         for i in active:
             if levels[i] >= needs[i]:
                 continue
@@ -247,27 +262,17 @@ def _fill_group(
 
 
 def _largest_scale(
-    levels: list[int],
-    active: list[int],
-    needs: Sequence[int],
+    at_scale: Callable[[int], list[int]],
     masks: Sequence[int],
     supply: ItemSupply,
-    whole: int,
     *,
     low: int,
+    high: int,
 ) -> int:
-    """The largest scale in [low, whole] at which the proportional levels are satisfiable."""
-
-    def fits(scale: int) -> bool:
-        trial = list(levels)
-        for i in active:
-            trial[i] = max(levels[i], needs[i] * scale // whole)
-        return is_satisfiable(masks, trial, supply)
-
-    high = whole
+    """The largest scale in [low, high] at which the levels are satisfiable (low always is)."""
     while low < high:
         middle = (low + high + 1) // 2
-        if fits(middle):
+        if is_satisfiable(masks, at_scale(middle), supply):
             low = middle
         else:
             high = middle - 1
@@ -357,6 +362,7 @@ def effective_protections(
         [claim.priority for claim in claims],
         supply,
         names=[claim.channel for claim in claims],
+        weights=[claim.protect for claim in claims],
     )
     return tuple(
         EffectiveProtection(claim.channel, need, level)

@@ -49,7 +49,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs once per transaction, on the hot path.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 def create_store_engine(url: URL, *, pool_size: int = 8) -> Engine:

@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Row, func, insert, select
 
 from stockpool.domain.errors import ConcurrentChange, InsufficientStock
 from stockpool.domain.ids import LocationCode, Sku
 from stockpool.domain.ledger import LevelKey, Movement, MovementKind, StatusChange, StockDelta
 from stockpool.domain.quantities import StockState, UnavailableReason
 from stockpool.domain.transfers import OPEN_STATUSES
+from stockpool.store.driver import DriverStatement, bind_datetime
 from stockpool.store.ids import IdMap
 from stockpool.store.tables import (
     items,
@@ -33,6 +32,49 @@ from stockpool.store.tables import (
 )
 
 REASON_COLUMNS = {reason: stock_levels.c[reason.value] for reason in UnavailableReason}
+
+# The hot statements are written once, in SQL that SQLite and PostgreSQL share, and run on
+# the driver (see `driver`): building them per call would cost more than the database work.
+_COUNTS = ("on_hand", "committed", *(r.value for r in UnavailableReason), "available", "incoming")
+_NO_CHANGE = dict.fromkeys(_COUNTS, 0)
+_RETURNING = "RETURNING " + ", ".join(("item_id", "location_id", *_COUNTS, "version"))
+_UPSERT = DriverStatement(
+    f"INSERT INTO stock_levels (item_id, location_id, {', '.join(_COUNTS)}, version) "
+    f"VALUES (:item_id, :location_id, {', '.join(':' + c for c in _COUNTS)}, 1) "
+    "ON CONFLICT (item_id, location_id) DO UPDATE SET "
+    + ", ".join(f"{c} = stock_levels.{c} + excluded.{c}" for c in _COUNTS)
+    + ", version = stock_levels.version + 1 "
+    + _RETURNING
+)
+_ENSURE_ROW = DriverStatement(
+    "INSERT INTO stock_levels (item_id, location_id) VALUES (:item_id, :location_id) "
+    "ON CONFLICT (item_id, location_id) DO NOTHING"
+)
+_UPDATE_SQL = (
+    "UPDATE stock_levels SET "
+    + ", ".join(f"{c} = {c} + :{c}" for c in _COUNTS)
+    + ", version = version + 1 WHERE item_id = :item_id AND location_id = :location_id AND "
+    + " AND ".join(f"{c} + :{c} >= 0" for c in _COUNTS)
+)
+_UPDATE = DriverStatement(f"{_UPDATE_SQL} {_RETURNING}")
+_UPDATE_EXPECTING = DriverStatement(f"{_UPDATE_SQL} AND on_hand = :expect {_RETURNING}")
+_INSERT_MOVEMENT = DriverStatement(
+    "INSERT INTO movements (item_id, location_id, kind, quantity, reason, actor, reference, at) "
+    "VALUES (:item_id, :location_id, :kind, :quantity, :reason, :actor, :reference, :at)"
+)
+
+
+def state_from_values(values: tuple[Any, ...] | None) -> StockState:
+    """Map the columns of `_RETURNING` (or their absence) to a StockState."""
+    if values is None:
+        return StockState()
+    named = dict(zip(_COUNTS, values[2:], strict=False))
+    return StockState(
+        on_hand=named["on_hand"],
+        committed=named["committed"],
+        unavailable={reason: named[reason.value] for reason in UnavailableReason},
+        incoming=named["incoming"],
+    )
 
 
 def state_from_row(row: Row[Any] | None) -> StockState:
@@ -87,47 +129,24 @@ class SqlStock:
             row = self._conditional_update(item_id, location_id, changes, expect_on_hand)
         if row is None:
             self._explain_refusal(sku, location, delta, expect_on_hand)
-        return state_from_row(row)
+        return state_from_values(row)
 
-    def _upsert(self, item_id: int, location_id: int, changes: dict[str, int]) -> Row[Any] | None:
-        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(stock_levels).values(
-            item_id=item_id, location_id=location_id, version=1, **changes
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[stock_levels.c.item_id, stock_levels.c.location_id],
-            set_={
-                **{name: stock_levels.c[name] + value for name, value in changes.items()},
-                "version": stock_levels.c.version + 1,
-            },
-        )
-        return self._c.execute(stmt.returning(*stock_levels.c)).first()
+    def _upsert(
+        self, item_id: int, location_id: int, changes: dict[str, int]
+    ) -> tuple[Any, ...] | None:
+        params = {**_NO_CHANGE, **changes, "item_id": item_id, "location_id": location_id}
+        return _UPSERT.run(self._c, params)
 
     def _ensure_row(self, item_id: int, location_id: int) -> None:
-        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(stock_levels).values(item_id=item_id, location_id=location_id)
-        self._c.execute(stmt.on_conflict_do_nothing())
+        _ENSURE_ROW.run(self._c, {"item_id": item_id, "location_id": location_id})
 
     def _conditional_update(
         self, item_id: int, location_id: int, changes: dict[str, int], expect_on_hand: int | None
-    ) -> Row[Any] | None:
-        guards: list[ColumnElement[bool]] = [
-            stock_levels.c.item_id == item_id,
-            stock_levels.c.location_id == location_id,
-        ]
-        guards += [stock_levels.c[n] >= -v for n, v in changes.items() if v < 0]
-        if expect_on_hand is not None:
-            guards.append(stock_levels.c.on_hand == expect_on_hand)
-        stmt = (
-            update(stock_levels)
-            .where(and_(*guards))
-            .values(
-                **{name: stock_levels.c[name] + value for name, value in changes.items()},
-                version=stock_levels.c.version + 1,
-            )
-            .returning(*stock_levels.c)
-        )
-        return self._c.execute(stmt).first()
+    ) -> tuple[Any, ...] | None:
+        params = {**_NO_CHANGE, **changes, "item_id": item_id, "location_id": location_id}
+        if expect_on_hand is None:
+            return _UPDATE.run(self._c, params)
+        return _UPDATE_EXPECTING.run(self._c, {**params, "expect": expect_on_hand})
 
     def _explain_refusal(
         self, sku: Sku, location: LocationCode, delta: StockDelta, expect_on_hand: int | None
@@ -158,17 +177,18 @@ class SqlStock:
 
     def record_movement(self, movement: Movement) -> None:
         """Append a movement to the ledger."""
-        self._c.execute(
-            insert(movements).values(
-                item_id=self._ids.item(movement.sku),
-                location_id=self._ids.location(movement.location),
-                kind=movement.kind.value,
-                quantity=movement.quantity,
-                reason=movement.reason,
-                actor=movement.actor,
-                reference=movement.reference,
-                at=movement.at,
-            )
+        _INSERT_MOVEMENT.run(
+            self._c,
+            {
+                "item_id": self._ids.item(movement.sku),
+                "location_id": self._ids.location(movement.location),
+                "kind": movement.kind.value,
+                "quantity": movement.quantity,
+                "reason": movement.reason,
+                "actor": movement.actor,
+                "reference": movement.reference,
+                "at": bind_datetime(self._c, movement.at),
+            },
         )
 
     def record_status_change(self, change: StatusChange) -> None:
