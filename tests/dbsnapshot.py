@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from stockpool.services.context import Services
-from stockpool.store.tables import metadata
+from stockpool.store.schema import metadata
 
 
 def engine_of(app: Services) -> Engine:

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine
 
 from stockpool.bootstrap import Settings, initialise
 from stockpool.store.engine import parse_database_url
-from stockpool.store.tables import metadata
+from stockpool.store.schema import metadata
 
 
 def test_migrated_schema_matches_the_tables(database_url: str) -> None:

@@ -39,13 +39,13 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 def plan_with(
     channels: Sequence[Channel],
     listings: Sequence[Listing],
-    book: RuleBook = RuleBook(),
+    book: RuleBook | None = None,
     *,
     at: datetime = NOW,
     bundles: Mapping[Sku, Bundle] | None = None,
 ) -> AllocationPlan:
     """Resolve the book at `at` for every channel, item and listing, and plan."""
-    snapshot = book.at(at)
+    snapshot = (book or RuleBook()).at(at)
     bundles = bundles or {}
     items = {Sku(s) for listing in listings for s in _leaves(listing.sku, bundles)}
     return plan_allocation(
@@ -56,7 +56,8 @@ def plan_with(
             (c.code, sku): snapshot.resolve(c.code, sku=sku) for c in channels for sku in items
         },
         listing_rules={
-            l.key: snapshot.resolve(l.channel, sku=l.sku, listing=l.listing_id) for l in listings
+            lst.key: snapshot.resolve(lst.channel, sku=lst.sku, listing=lst.listing_id)
+            for lst in listings
         },
     )
 
@@ -79,7 +80,7 @@ def ats_of(
     """ATS by listing id from the explained path, checked against the fast path."""
     explained = compute_ats(plan, available)
     fast = compute_ats_values(plan, available)
-    by_id = {row.listing: row.ats for row in explained.listings}
+    by_id: dict[str, int] = {row.listing: row.ats for row in explained.listings}
     assert fast.values == {(row.channel, row.listing): row.ats for row in explained.listings}
     assert fast.conflicts == explained.conflicts
     return by_id

@@ -112,6 +112,31 @@ def test_equal_shares_tie_break_on_larger_need_then_name() -> None:
     assert levels == [2, 3]
 
 
+def test_equal_priorities_share_in_proportion_to_protections_not_needs() -> None:
+    # 6 units; a protects 12 (needs 6), b protects 3 (needs 3): shares 12:3 -> 4.8 and 1.2.
+    levels = effective_levels([1, 1], [6, 3], [1, 1], supply_of(6), names="ab", weights=[12, 3])
+    assert levels == [5, 1]
+    assert effective_levels([1, 1], [6, 3], [1, 1], supply_of(6), names="ab") == [4, 2]
+
+
+def test_proportional_sharing_is_not_monotone_in_stock() -> None:
+    # The documented exception to "more stock never lowers ATS": three channels on one
+    # location at equal priority, protections 7, 7 and 3. With 3 units the largest
+    # feasible scale gives 1, 1, 0 and the last unit goes to c, which lags most: 1, 1, 1.
+    # With 4 units the scale reaches 2, 2, 0 (floor(3 * 5 / 17) = 0) and nothing is left
+    # for c, whose step-2 value drops from 1 to 0 although stock rose.
+    def levels(units: int) -> list[int]:
+        needs = [min(p, units) for p in (7, 7, 3)]
+        return effective_levels(
+            [1, 1, 1], needs, [1, 1, 1], supply_of(units), names="abc", weights=[7, 7, 3]
+        )
+
+    assert levels(3) == [1, 1, 1]
+    assert levels(4) == [2, 2, 0]
+    assert step_two_values([1, 1, 1], levels(3), supply_of(3))[2] == 1
+    assert step_two_values([1, 1, 1], levels(4), supply_of(4))[2] == 0
+
+
 def test_a_channel_blocked_elsewhere_does_not_hold_back_its_peers() -> None:
     # a and c share L0 (10 units); b has L1 (100 units) to itself. A single proportional
     # scale would stop b at 50; progressive filling lets b reach its full 100.
@@ -170,6 +195,7 @@ def _levels(units: list[int], claims: list[tuple[int, int, int]]) -> tuple[list[
         [priority for _, _, priority in claims],
         supply,
         names=[str(i) for i in range(len(claims))],
+        weights=[protect for _, protect, _ in claims],
     )
     return needs, levels
 

@@ -32,7 +32,7 @@ def channel_rule(channel: ChannelCode = SHOPIFY, **settings: object) -> Rule:
 @pytest.mark.parametrize("name", ["protect", "buffer", "maximum", "floor"])
 def test_negative_counts_are_rejected_naming_the_field(name: str) -> None:
     with pytest.raises(InvalidRule, match=f"channel shopify: {name} must not be negative"):
-        channel_rule(**{name: -1})
+        channel_rule(SHOPIFY, **{name: -1})
 
 
 @pytest.mark.parametrize("percent", ["-0.01", "100.5", "NaN"])

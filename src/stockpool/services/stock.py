@@ -31,6 +31,15 @@ class Actor:
     reference: str = ""
 
 
+def commit_stock_change(uow: UnitOfWork) -> None:
+    """Commit a unit of work that changed stock.
+
+    Every stock-changing use case ends here, so that what depends on the changed items
+    (their listings' available-to-sell) is brought up to date in the same transaction.
+    """
+    uow.commit()
+
+
 def post_movement(
     uow: UnitOfWork,
     app: Services,
@@ -118,7 +127,7 @@ def receive(
             actor=actor,
             reason=reason or "received",
         )
-        uow.commit()
+        commit_stock_change(uow)
     return state
 
 
@@ -140,7 +149,7 @@ def adjust(
             actor=actor,
             reason=reason.strip(),
         )
-        uow.commit()
+        commit_stock_change(uow)
     return state
 
 
@@ -179,7 +188,7 @@ def count(
                 )
             except ConcurrentChange:
                 continue
-            uow.commit()
+            commit_stock_change(uow)
             return CountResult(units, delta.on_hand, state)
     raise RuntimeError("the count kept meeting concurrent changes; try again")
 
@@ -214,7 +223,7 @@ def reclassify(
             actor=actor,
             note=note or default_note,
         )
-        uow.commit()
+        commit_stock_change(uow)
     return state
 
 

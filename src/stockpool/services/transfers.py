@@ -18,7 +18,7 @@ from stockpool.domain.transfers import (
     status_after,
 )
 from stockpool.services.context import Services
-from stockpool.services.stock import Actor, Posting, post_in_key_order
+from stockpool.services.stock import Actor, Posting, commit_stock_change, post_in_key_order
 
 
 def ship_transfer(
@@ -68,7 +68,7 @@ def ship_transfer(
             )
         post_in_key_order(uow, app, postings, actor=ref)
         transfer = uow.transfers.get(transfer_id)
-        uow.commit()
+        commit_stock_change(uow)
     return transfer
 
 
@@ -102,7 +102,7 @@ def receive_transfer(
         post_in_key_order(uow, app, postings, actor=ref)
         uow.transfers.set_status(transfer_id, status_after(tuple(lines)), at=app.clock())
         result = uow.transfers.get(transfer_id)
-        uow.commit()
+        commit_stock_change(uow)
     return result
 
 
@@ -143,7 +143,7 @@ def cancel_transfer(app: Services, transfer_id: int, *, actor: Actor) -> Transfe
         post_in_key_order(uow, app, postings, actor=ref)
         uow.transfers.set_status(transfer_id, status_after(tuple(lines)), at=app.clock())
         result = uow.transfers.get(transfer_id)
-        uow.commit()
+        commit_stock_change(uow)
     return result
 
 

@@ -106,6 +106,11 @@ class SqlStock:
     def __init__(self, connection: Connection, ids: IdMap) -> None:
         self._c = connection
         self._ids = ids
+        self._touched: set[Sku] = set()
+
+    def touched(self) -> set[Sku]:
+        """The items whose balances this unit of work changed."""
+        return self._touched
 
     def apply(
         self, sku: Sku, location: LocationCode, delta: StockDelta, *, expect_on_hand: int | None
@@ -121,6 +126,7 @@ class SqlStock:
         changes = _changes(delta)
         if not changes:
             return self.get_state(sku, location)
+        self._touched.add(sku)
         if expect_on_hand is None and all(v > 0 for v in changes.values()):
             row = self._upsert(item_id, location_id, changes)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from stockpool.store.tables import metadata
+from stockpool.store.schema import metadata
 
 
 def _run(connection: Connection) -> None:

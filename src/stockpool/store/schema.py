@@ -1,0 +1,10 @@
+"""Every table of stockpool: importing this module registers them all on `metadata`.
+
+Tables live in modules by concept (`tables` for the catalog and ledger, more beside it);
+migrations and schema checks use this module so that none is forgotten.
+"""
+
+from stockpool.store import tables
+from stockpool.store.tables import metadata
+
+__all__ = ["metadata", "tables"]
