@@ -173,7 +173,9 @@ def main() -> None:
     print(f"SKUs {size}, listings {len(listings)}, bundles {len(bundles)}")
     print(f"rule resolution      {resolve_s:8.3f} s")
     print(f"plan building        {plan_s:8.3f} s")
-    print(f"full recompute       {full_s:8.3f} s  (runs: {', '.join(f'{r:.3f}' for r in full_runs)})")
+    print(
+        f"full recompute       {full_s:8.3f} s  (runs: {', '.join(f'{r:.3f}' for r in full_runs)})"
+    )
     print(f"raw pool-sum loop    {raw_s:8.3f} s  (reference)")
     print(f"incremental, median  {statistics.median(incremental) * 1e3:8.3f} ms per item")
     print(f"explained path       {explain_per_listing_us:8.1f} us per listing")
@@ -190,7 +192,9 @@ def main() -> None:
                 "raw_loop_s": round(raw_s, 3),
                 "ratio_to_raw": round(full_s / raw_s, 2),
                 "incremental_median_ms": round(statistics.median(incremental) * 1e3, 4),
-                "incremental_p99_ms": round(sorted(incremental)[int(len(incremental) * 0.99)] * 1e3, 4),
+                "incremental_p99_ms": round(
+                    sorted(incremental)[int(len(incremental) * 0.99)] * 1e3, 4
+                ),
                 "listings_per_incremental": statistics.median(listings_touched),
                 "explained_us_per_listing": round(explain_per_listing_us, 1),
                 "conflicts": len(result.conflicts),

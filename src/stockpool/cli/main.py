@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from stockpool.cli import admin, catalog, stock
+from stockpool.cli import admin, allocation, catalog, stock
 from stockpool.cli.context import CliState
 
 app = typer.Typer(
@@ -42,6 +42,12 @@ app.add_typer(catalog.item_app, name="item")
 app.add_typer(catalog.location_app, name="location")
 app.add_typer(stock.stock_app, name="stock")
 app.add_typer(stock.transfer_app, name="transfer")
+app.add_typer(allocation.channel_app, name="channel")
+app.add_typer(allocation.listing_app, name="listing")
+app.add_typer(allocation.bundle_app, name="bundle")
+app.add_typer(allocation.rule_app, name="rule")
+app.add_typer(allocation.event_app, name="event")
+app.add_typer(allocation.ats_app, name="ats")
 
 
 def run() -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from stockpool.domain.ids import ChannelCode, LocationCode
 
@@ -199,9 +200,11 @@ def effective_levels(
         needs: each channel's need, already capped at what its own locations hold.
         priorities: lower is served first.
         supply: the item's available units.
-        names: channel names, the last tie-break for single units.
+        names: channel names; between equal quotients the first name gets the unit.
         weights: what equal priorities share in proportion to: the protections as set
-            (at least the needs); the needs themselves if not given.
+            (at least the needs); the needs themselves if not given. More stock never
+            lowers a level only when the weights do not depend on stock, so callers pass
+            the protections.
 
     Returns:
         One effective protection per channel, jointly satisfiable.
@@ -222,6 +225,11 @@ def effective_levels(
     return levels
 
 
+def _seats(weight: int, step: int, scale: int) -> int:
+    """Units whose Sainte-Laguë quotient `weight / (k + 1/2)` is at least `scale / step`."""
+    return (2 * weight * step + scale) // (2 * scale)
+
+
 def _fill_group(
     levels: list[int],
     group: list[int],
@@ -229,50 +237,64 @@ def _fill_group(
     masks: Sequence[int],
     supply: ItemSupply,
 ) -> None:
-    """Progressive filling of one priority group, in place, in proportion to the weights.
+    """Sainte-Laguë filling of one priority group, in place (see the module docstring).
 
-    A channel's proportional level at scale `s` is `floor(weight * s / whole)`, capped at its
-    need (`whole` is the group's total weight, so at `s == whole` everybody is at its need).
+    The units of the group are handed out in quotient order, and a channel whose next unit
+    does not fit is dropped for good (the others only grow). Rather than testing each unit,
+    the levels at step `s` give every unit of quotient at least `scale / s`: a prefix of the
+    order, so the largest satisfiable step is found by bisection, and only the units of the
+    next step (at most one per channel, as `scale` is the largest weight) are tried one by one.
     """
     needs, weights, names = claims
-    whole = sum(weights[i] for i in group)
-    scale, stuck = 0, set()
+    scale = max(max(weights[i] for i in group), 1)
+    step, stuck = 0, set()
     while True:
-        active = [i for i in group if i not in stuck and levels[i] < needs[i]]
+        active = [i for i in group if i not in stuck and levels[i] < needs[i] and weights[i] > 0]
         if not active:
-            return
+            break
+        top = max(-(-scale * (2 * needs[i] - 1) // (2 * weights[i])) for i in active)
 
-        def at_scale(scale: int, active: list[int] = active) -> list[int]:
+        def at_step(step: int, active: list[int] = active) -> list[int]:
             trial = list(levels)
             for i in active:
-                trial[i] = max(levels[i], min(needs[i], weights[i] * scale // whole))
+                trial[i] = min(needs[i], _seats(weights[i], step, scale))
             return trial
 
-        scale = _largest_scale(at_scale, masks, supply, low=scale, high=whole)
-        levels[:] = at_scale(scale)
-        # Single units go first to whoever lags its exact proportional share the most.
-        active.sort(key=lambda i: (levels[i] * whole - weights[i] * scale, -weights[i], names[i]))
-        for i in active:
-            if levels[i] >= needs[i]:
-                continue
+        step = _largest_step(at_step, masks, supply, low=step, high=top)
+        levels[:] = at_step(step)
+        step += 1
+        arrivals = [
+            i for i in active if levels[i] < min(needs[i], _seats(weights[i], step, scale))
+        ]
+        arrivals.sort(key=lambda i: (-Fraction(2 * weights[i], 2 * levels[i] + 1), names[i], i))
+        for i in arrivals:
             levels[i] += 1
             if not is_satisfiable(masks, levels, supply):
                 levels[i] -= 1
-                stuck.add(i)  # others only grow, so it can never take a unit again
+                stuck.add(i)
+    # Weightless channels (weights below the needs) come last, by name, each as far as it fits.
+    for i in sorted((i for i in group if weights[i] <= 0), key=lambda i: (names[i], i)):
+        levels[i] = _largest_step(
+            lambda level, i=i: [*levels[:i], level, *levels[i + 1 :]],
+            masks,
+            supply,
+            low=levels[i],
+            high=needs[i],
+        )
 
 
-def _largest_scale(
-    at_scale: Callable[[int], list[int]],
+def _largest_step(
+    at_step: Callable[[int], list[int]],
     masks: Sequence[int],
     supply: ItemSupply,
     *,
     low: int,
     high: int,
 ) -> int:
-    """The largest scale in [low, high] at which the levels are satisfiable (low always is)."""
+    """The largest step in [low, high] at which the levels are satisfiable (low always is)."""
     while low < high:
         middle = (low + high + 1) // 2
-        if is_satisfiable(masks, at_scale(middle), supply):
+        if is_satisfiable(masks, at_step(middle), supply):
             low = middle
         else:
             high = middle - 1

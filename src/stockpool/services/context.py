@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from stockpool.services.allocation_plan import PlanCache
 from stockpool.services.ports import Clock, UnitOfWorkFactory
 
 
@@ -13,3 +14,4 @@ class Services:
 
     uow: UnitOfWorkFactory
     clock: Clock
+    plans: PlanCache = field(default_factory=PlanCache)

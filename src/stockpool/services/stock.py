@@ -17,6 +17,7 @@ from stockpool.domain.ledger import (
     plan_reclassify,
 )
 from stockpool.domain.quantities import StockState, UnavailableReason, require_units
+from stockpool.services.ats import refresh_listings
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
 
@@ -31,12 +32,15 @@ class Actor:
     reference: str = ""
 
 
-def commit_stock_change(uow: UnitOfWork) -> None:
+def commit_stock_change(uow: UnitOfWork, app: Services) -> None:
     """Commit a unit of work that changed stock.
 
-    Every stock-changing use case ends here, so that what depends on the changed items
-    (their listings' available-to-sell) is brought up to date in the same transaction.
+    Every stock-changing use case ends here, so that the listings depending on the changed
+    items have their available-to-sell recomputed and stored in the same transaction.
     """
+    touched = uow.stock.touched()
+    if touched:
+        refresh_listings(uow, app, touched)
     uow.commit()
 
 
@@ -127,7 +131,7 @@ def receive(
             actor=actor,
             reason=reason or "received",
         )
-        commit_stock_change(uow)
+        commit_stock_change(uow, app)
     return state
 
 
@@ -149,7 +153,7 @@ def adjust(
             actor=actor,
             reason=reason.strip(),
         )
-        commit_stock_change(uow)
+        commit_stock_change(uow, app)
     return state
 
 
@@ -188,7 +192,7 @@ def count(
                 )
             except ConcurrentChange:
                 continue
-            commit_stock_change(uow)
+            commit_stock_change(uow, app)
             return CountResult(units, delta.on_hand, state)
     raise RuntimeError("the count kept meeting concurrent changes; try again")
 
@@ -223,7 +227,7 @@ def reclassify(
             actor=actor,
             note=note or default_note,
         )
-        commit_stock_change(uow)
+        commit_stock_change(uow, app)
     return state
 
 

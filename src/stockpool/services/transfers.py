@@ -68,7 +68,7 @@ def ship_transfer(
             )
         post_in_key_order(uow, app, postings, actor=ref)
         transfer = uow.transfers.get(transfer_id)
-        commit_stock_change(uow)
+        commit_stock_change(uow, app)
     return transfer
 
 
@@ -102,7 +102,7 @@ def receive_transfer(
         post_in_key_order(uow, app, postings, actor=ref)
         uow.transfers.set_status(transfer_id, status_after(tuple(lines)), at=app.clock())
         result = uow.transfers.get(transfer_id)
-        commit_stock_change(uow)
+        commit_stock_change(uow, app)
     return result
 
 
@@ -143,7 +143,7 @@ def cancel_transfer(app: Services, transfer_id: int, *, actor: Actor) -> Transfe
         post_in_key_order(uow, app, postings, actor=ref)
         uow.transfers.set_status(transfer_id, status_after(tuple(lines)), at=app.clock())
         result = uow.transfers.get(transfer_id)
-        commit_stock_change(uow)
+        commit_stock_change(uow, app)
     return result
 
 

@@ -4,7 +4,7 @@ Tables live in modules by concept (`tables` for the catalog and ledger, more bes
 migrations and schema checks use this module so that none is forgotten.
 """
 
-from stockpool.store import tables
+from stockpool.store import allocation_tables, purchasing_tables, tables
 from stockpool.store.tables import metadata
 
-__all__ = ["metadata", "tables"]
+__all__ = ["allocation_tables", "metadata", "purchasing_tables", "tables"]

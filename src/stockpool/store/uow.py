@@ -9,8 +9,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from stockpool.domain.errors import StockpoolError
+from stockpool.store.ats import SqlAts
 from stockpool.store.catalog import SqlCatalog
+from stockpool.store.channels import SqlChannels
+from stockpool.store.counts import SqlCounts
 from stockpool.store.ids import IdCache, IdMap
+from stockpool.store.purchasing import SqlPurchasing
+from stockpool.store.rules import SqlRules
 from stockpool.store.stock import SqlStock
 from stockpool.store.transfers import SqlTransfers
 
@@ -26,6 +31,11 @@ class SqlUnitOfWork:
     catalog: SqlCatalog
     stock: SqlStock
     transfers: SqlTransfers
+    purchasing: SqlPurchasing
+    counts: SqlCounts
+    channels: SqlChannels
+    rules: SqlRules
+    ats: SqlAts
 
     def __init__(self, engine: Engine, cache: IdCache) -> None:
         self._engine = engine
@@ -39,6 +49,11 @@ class SqlUnitOfWork:
         self.catalog = SqlCatalog(self.connection)
         self.stock = SqlStock(self.connection, self._ids)
         self.transfers = SqlTransfers(self.connection, self._ids)
+        self.purchasing = SqlPurchasing(self.connection, self._ids)
+        self.counts = SqlCounts(self.connection, self._ids)
+        self.channels = SqlChannels(self.connection, self._ids)
+        self.rules = SqlRules(self.connection)
+        self.ats = SqlAts(self.connection)
         return self
 
     def __exit__(

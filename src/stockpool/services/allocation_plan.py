@@ -1,0 +1,152 @@
+"""The compiled allocation plan: catalog, channels and rules resolved at one instant.
+
+Compiling resolves every listing's rules, which is the slow part of allocation; stock
+changes only need the compiled plan. A plan stays valid until the allocation configuration
+changes (its version in the database) or until the next instant at which an event profile
+or a protection window opens or closes. Each process keeps its own plan and checks the
+version once per unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from threading import Lock
+
+from stockpool.domain.allocation import (
+    AllocationPlan,
+    Bundle,
+    Channel,
+    Listing,
+    ListingKey,
+    flatten_bundle,
+    plan_allocation,
+)
+from stockpool.domain.channels import ChannelListing
+from stockpool.domain.ids import ChannelCode, Sku
+from stockpool.domain.rules import ResolvedRules, RuleBook, RuleLevel
+from stockpool.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class CompiledPlan:
+    """An allocation plan and what maps it back to stored listings."""
+
+    version: int
+    at: datetime
+    valid_until: datetime | None
+    plan: AllocationPlan
+    row_ids: dict[ListingKey, int]
+    listings: dict[ListingKey, ChannelListing]
+
+    def usable(self, version: int, now: datetime) -> bool:
+        """Whether the plan still describes the configuration at `now`."""
+        if version != self.version or now < self.at:
+            return False
+        return self.valid_until is None or now < self.valid_until
+
+    def depends_on(self, skus: Iterable[Sku]) -> set[Sku]:
+        """The items whose stock the listings depending on `skus` need."""
+        plan = self.plan
+        needed: set[Sku] = set()
+        for sku in skus:
+            if sku in plan.singles:
+                needed.add(sku)
+            for entry in plan.bundled_by_item.get(sku, ()):
+                needed.update(component for component, _ in entry.components)
+        return needed
+
+
+def next_boundary(book: RuleBook, now: datetime) -> datetime | None:
+    """The first instant after `now` at which an event or a protection window changes."""
+    moments = [m for e in book.events for m in (e.start, e.end)]
+    rules = [*book.rules, *(r for e in book.events for r in e.rules)]
+    moments += [m for r in rules for m in (r.protect_start, r.protect_end) if m is not None]
+    later = [m for m in moments if m > now]
+    return min(later) if later else None
+
+
+def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None) -> CompiledPlan:
+    """Read the configuration and resolve every rule at `now` (or with `book` instead)."""
+    version = uow.channels.config_version()
+    book = uow.rules.rule_book() if book is None else book
+    snapshot = book.at(now)
+    channels = [
+        Channel(c.code, c.priority, c.eligible_locations) for c in uow.channels.list_channels()
+    ]
+    known = {c.code for c in channels}
+    rows = [(i, x) for i, x in uow.channels.list_listings() if x.channel in known]
+    tags = uow.channels.item_tags()
+    bundles = uow.channels.bundles()
+    every = [*book.rules, *(r for e in book.events for r in e.rules)]
+    sku_rules = {r.target for r in every if r.level is RuleLevel.SKU}
+    tag_rules = {r.target for r in every if r.level is RuleLevel.TAG}
+    listing_rules_at = {(r.channel, r.target) for r in every if r.level is RuleLevel.LISTING}
+
+    def special(sku: Sku) -> bool:
+        return sku in sku_rules or any(t in tag_rules for t in tags.get(sku, ()))
+
+    channel_rules = {c.code: snapshot.resolve(c.code) for c in channels}
+    listing_rules: dict[ListingKey, ResolvedRules] = {}
+    item_rules: dict[tuple[ChannelCode, Sku], ResolvedRules] = {}
+    listings = []
+    for _, x in rows:
+        listings.append(Listing(x.channel, x.listing_id, x.sku, x.units))
+        if special(x.sku) or (x.channel, x.listing_id) in listing_rules_at:
+            listing_rules[(x.channel, x.listing_id)] = snapshot.resolve(
+                x.channel, sku=x.sku, listing=x.listing_id, tags=tags.get(x.sku, ())
+            )
+    leaves = {sku for _, x in rows for sku in _leaves(x, bundles)}
+    for sku in leaves:
+        if special(sku):
+            for c in channels:
+                item_rules[(c.code, sku)] = snapshot.resolve(
+                    c.code, sku=sku, tags=tags.get(sku, ())
+                )
+    plan = plan_allocation(
+        channels,
+        listings,
+        bundles=bundles,
+        item_rules=item_rules,
+        listing_rules=listing_rules,
+        channel_rules=channel_rules,
+    )
+    return CompiledPlan(
+        version=version,
+        at=now,
+        valid_until=next_boundary(book, now),
+        plan=plan,
+        row_ids={(x.channel, x.listing_id): i for i, x in rows},
+        listings={(x.channel, x.listing_id): x for _, x in rows},
+    )
+
+
+def _leaves(listing: ChannelListing, bundles: Mapping[Sku, Bundle]) -> list[Sku]:
+    if not listing.is_bundle:
+        return [listing.sku]
+    return list(flatten_bundle(bundles[listing.sku], bundles))
+
+
+class PlanCache:
+    """The process's compiled plan, recompiled when stale."""
+
+    def __init__(self) -> None:
+        self._plan: CompiledPlan | None = None
+        self._lock = Lock()
+
+    def get(self, uow: UnitOfWork, now: datetime) -> CompiledPlan:
+        """A plan valid for the configuration `uow` sees, at `now`."""
+        version = uow.channels.config_version()
+        plan = self._plan
+        if plan is not None and plan.usable(version, now):
+            return plan
+        with self._lock:
+            plan = compile_plan(uow, now)
+            if plan.version == version:
+                self._plan = plan
+            return plan
+
+    def clear(self) -> None:
+        """Forget the compiled plan."""
+        self._plan = None

@@ -1,0 +1,117 @@
+"""Use cases of available-to-sell: keep stored ATS current, recompute, show and explain.
+
+After a stock change of item i, exactly the listings that depend on i (its own listings,
+multipacks included, and every bundle that contains it, however deep) are recomputed in the
+same transaction; a listing whose ATS changes is stored with a higher version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from stockpool.domain.allocation import RuleConflict, compute_ats_values
+from stockpool.domain.errors import NotFound
+from stockpool.domain.explanation import ListingAts, compute_ats
+from stockpool.domain.ids import ChannelCode, ListingId, Sku
+from stockpool.services.allocation_plan import CompiledPlan, compile_plan
+from stockpool.services.context import Services
+from stockpool.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What a recompute changed: listing key -> (new ATS, new version)."""
+
+    listings_computed: int
+    changed: dict[tuple[ChannelCode, ListingId], tuple[int, int]]
+
+
+def store_values(
+    uow: UnitOfWork,
+    app: Services,
+    compiled: CompiledPlan,
+    values: dict[tuple[ChannelCode, ListingId], int],
+) -> RefreshResult:
+    """Store the ATS values that differ from the stored ones, bumping their versions."""
+    ids = {compiled.row_ids[key]: key for key in values}
+    stored = uow.ats.stored(ids)
+    changes = {row: values[key] for row, key in ids.items() if stored[row][0] != values[key]}
+    uow.ats.store(changes, at=app.clock())
+    changed = {ids[row]: (ats, stored[row][1] + 1) for row, ats in changes.items()}
+    return RefreshResult(len(values), changed)
+
+
+def refresh_listings(
+    uow: UnitOfWork,
+    app: Services,
+    skus: Iterable[Sku] | None,
+    *,
+    compiled: CompiledPlan | None = None,
+) -> RefreshResult:
+    """Recompute, in `uow`, the listings that depend on `skus` (every listing if None)."""
+    now = app.clock()
+    compiled = compiled or app.plans.get(uow, now)
+    if skus is None:
+        available = uow.ats.available(None)
+        values = compute_ats_values(compiled.plan, available).values
+    else:
+        wanted = set(skus)
+        needed = compiled.depends_on(wanted)
+        if not needed:
+            return RefreshResult(0, {})
+        available = uow.ats.available(needed)
+        values = compute_ats_values(compiled.plan, available, items=wanted).values
+    return store_values(uow, app, compiled, values)
+
+
+def recompute_all(app: Services) -> RefreshResult:
+    """Recompute every listing's ATS (after a restore, or to check the stored values)."""
+    with app.uow() as uow:
+        result = refresh_listings(uow, app, None, compiled=compile_plan(uow, app.clock()))
+        uow.commit()
+    return result
+
+
+@dataclass(frozen=True)
+class ExplainedSku:
+    """The explained ATS of every listing of a SKU, with the protection conflicts met."""
+
+    listings: list[ListingAts]
+    conflicts: list[RuleConflict]
+
+
+def show(app: Services, sku: str) -> ExplainedSku:
+    """Every listing of an item or bundle on every channel, with its ATS explained."""
+    with app.uow() as uow:
+        if uow.channels.sku_kind(Sku(sku)) is None:
+            raise NotFound(f"unknown SKU {sku!r}: neither an item nor a bundle")
+        compiled = app.plans.get(uow, app.clock())
+        keys = [k for k, x in compiled.listings.items() if x.sku == sku]
+        return _explain(uow, compiled, keys)
+
+
+def explain(app: Services, channel: str, listing: str) -> ExplainedSku:
+    """One listing's ATS, explained step by step."""
+    with app.uow() as uow:
+        uow.channels.get_listing(ChannelCode(channel), ListingId(listing))
+        compiled = app.plans.get(uow, app.clock())
+        return _explain(uow, compiled, [(ChannelCode(channel), ListingId(listing))])
+
+
+def _explain(
+    uow: UnitOfWork, compiled: CompiledPlan, keys: list[tuple[ChannelCode, ListingId]]
+) -> ExplainedSku:
+    if not keys:
+        return ExplainedSku([], [])
+    leaves = {
+        sku for entry in compiled.plan.listings if entry.key in keys for sku, _ in entry.components
+    }
+    available = uow.ats.available(leaves)
+    result = compute_ats(compiled.plan, available, items=leaves)
+    wanted = set(keys)
+    found = {(x.channel, x.listing): x for x in result.listings if (x.channel, x.listing) in wanted}
+    return ExplainedSku(
+        [found[k] for k in keys if k in found],
+        sorted(set(result.conflicts), key=lambda c: (c.sku, c.channel)),
+    )

@@ -1,0 +1,73 @@
+"""Available stock per item for the ATS engine, and each listing's stored ATS and version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from stockpool.domain.ids import LocationCode, Sku
+from stockpool.store.allocation_tables import listings
+from stockpool.store.tables import items, locations, stock_levels
+
+_CHUNK = 900  # stay under SQLite's bound-parameter limit
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class SqlAts:
+    """ATS inputs and outputs on one connection (inside a unit of work)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def available(self, skus: Iterable[Sku] | None) -> dict[Sku, dict[LocationCode, int]]:
+        """Available units per item and location (only positive ones); all items if None."""
+        base = (
+            select(items.c.sku, locations.c.code, stock_levels.c.available)
+            .join(items, items.c.id == stock_levels.c.item_id)
+            .join(locations, locations.c.id == stock_levels.c.location_id)
+            .where(stock_levels.c.available > 0)
+        )
+        found: dict[Sku, dict[LocationCode, int]] = {}
+        queries = (
+            [base]
+            if skus is None
+            else [base.where(items.c.sku.in_(part)) for part in _chunks(sorted(set(skus)))]
+        )
+        for query in queries:
+            for sku, code, units in self._c.execute(query):
+                found.setdefault(Sku(sku), {})[LocationCode(code)] = units
+        return found
+
+    def stored(self, listing_ids: Iterable[int] | None) -> dict[int, tuple[int, int]]:
+        """The stored (ats, version) of listings by row id; all if None."""
+        base = select(listings.c.id, listings.c.ats, listings.c.ats_version)
+        queries = (
+            [base]
+            if listing_ids is None
+            else [base.where(listings.c.id.in_(part)) for part in _chunks(sorted(set(listing_ids)))]
+        )
+        return {
+            row_id: (ats, version)
+            for query in queries
+            for row_id, ats, version in self._c.execute(query)
+        }
+
+    def store(self, changes: Mapping[int, int], *, at: datetime) -> None:
+        """Store new ATS values (by listing row id), each bumping that listing's version."""
+        if not changes:
+            return
+        stmt = (
+            update(listings)
+            .where(listings.c.id == bindparam("row_id"))
+            .values(ats=bindparam("new_ats"), ats_version=listings.c.ats_version + 1, ats_at=at)
+        )
+        self._c.execute(
+            stmt, [{"row_id": row_id, "new_ats": ats} for row_id, ats in changes.items()]
+        )
