@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
@@ -471,4 +472,26 @@ def ats_recompute(ctx: typer.Context) -> None:
     """Recompute every listing's ATS and store the ones that changed."""
     with errors_as_exit():
         result = ats.recompute_all(state(ctx).services())
-    out.print(f"recomputed {result.listings_computed} listings; {len(result.changed)} changed")
+    out.print(f"recomputed {len(result.computed)} listings; {len(result.changed)} changed")
+
+
+@ats_app.command("watch")
+def ats_watch(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Wait for one change, then exit.")] = False,
+) -> None:
+    """Recompute ATS whenever an event profile or protection window opens or closes."""
+    services = state(ctx).services()
+    while True:
+        with errors_as_exit():
+            due = ats.next_change_at(services)
+        if due is None:
+            out.print("no event or protection window ahead; nothing to watch")
+            return
+        out.print(f"next change at {due.isoformat()}")
+        time.sleep(max(0.0, (due - services.clock()).total_seconds()) + 0.001)
+        with errors_as_exit():
+            result = ats.recompute_all(services)
+        out.print(f"{len(result.changed)} listings changed at {due.isoformat()}")
+        if once:
+            return

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from stockpool.domain.allocation import RuleConflict, compute_ats_values
 from stockpool.domain.errors import NotFound
 from stockpool.domain.explanation import ListingAts, compute_ats
 from stockpool.domain.ids import ChannelCode, ListingId, Sku
-from stockpool.services.allocation_plan import CompiledPlan, compile_plan
+from stockpool.services.allocation_plan import CompiledPlan, compile_plan, next_boundary
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
 class RefreshResult:
-    """What a recompute changed: listing key -> (new ATS, new version)."""
+    """What a recompute did: the listings it computed, and listing -> (new ATS, new version)
+    for those whose ATS changed."""
 
-    listings_computed: int
+    computed: frozenset[tuple[ChannelCode, ListingId]]
     changed: dict[tuple[ChannelCode, ListingId], tuple[int, int]]
 
 
@@ -39,7 +41,7 @@ def store_values(
     changes = {row: values[key] for row, key in ids.items() if stored[row][0] != values[key]}
     uow.ats.store(changes, at=app.clock())
     changed = {ids[row]: (ats, stored[row][1] + 1) for row, ats in changes.items()}
-    return RefreshResult(len(values), changed)
+    return RefreshResult(frozenset(values), changed)
 
 
 def refresh_listings(
@@ -59,14 +61,24 @@ def refresh_listings(
         wanted = set(skus)
         needed = compiled.depends_on(wanted)
         if not needed:
-            return RefreshResult(0, {})
+            return RefreshResult(frozenset(), {})
         available = uow.ats.available(needed)
         values = compute_ats_values(compiled.plan, available, items=wanted).values
     return store_values(uow, app, compiled, values)
 
 
+def next_change_at(app: Services) -> datetime | None:
+    """When an event profile or a protection window next opens or closes."""
+    with app.uow() as uow:
+        return next_boundary(uow.rules.rule_book(), app.clock())
+
+
 def recompute_all(app: Services) -> RefreshResult:
-    """Recompute every listing's ATS (after a restore, or to check the stored values)."""
+    """Recompute every listing's ATS and store the ones that changed.
+
+    Run it when an event profile or protection window opens or closes (`stockpool ats watch`
+    does so at each such instant), after a restore, or to check the stored values.
+    """
     with app.uow() as uow:
         result = refresh_listings(uow, app, None, compiled=compile_plan(uow, app.clock()))
         uow.commit()
