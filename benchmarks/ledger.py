@@ -93,8 +93,12 @@ RAW_INSERT = (
 
 def raw_sqlite_op(path: str) -> Callable[[random.Random], None]:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in ("busy_timeout = 60000", "journal_mode = WAL", "synchronous = FULL",
-                   "foreign_keys = ON"):
+    for pragma in (
+        "busy_timeout = 60000",
+        "journal_mode = WAL",
+        "synchronous = FULL",
+        "foreign_keys = ON",
+    ):
         conn.execute(f"PRAGMA {pragma}")
     update, insert = RAW_UPDATE.format(p="?"), RAW_INSERT.format(p="?")
 

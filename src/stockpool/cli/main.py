@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from stockpool.cli import admin, allocation, catalog, stock
+from stockpool.cli import admin, allocation, catalog, counts, interchange, purchasing, stock
 from stockpool.cli.context import CliState
 
 app = typer.Typer(
@@ -42,6 +42,11 @@ app.add_typer(catalog.item_app, name="item")
 app.add_typer(catalog.location_app, name="location")
 app.add_typer(stock.stock_app, name="stock")
 app.add_typer(stock.transfer_app, name="transfer")
+app.add_typer(purchasing.supplier_app, name="supplier")
+app.add_typer(purchasing.po_app, name="po")
+app.add_typer(counts.count_app, name="count")
+app.add_typer(interchange.import_app, name="import")
+app.add_typer(interchange.export_app, name="export")
 app.add_typer(allocation.channel_app, name="channel")
 app.add_typer(allocation.listing_app, name="listing")
 app.add_typer(allocation.bundle_app, name="bundle")

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from stockpool.cli.context import emit_json, errors_as_exit, fail, out, parse_with, state
+from stockpool.domain.csv_formats import parse_instant
 from stockpool.domain.errors import InvalidInput
 from stockpool.domain.quantities import StockState, UnavailableReason, parse_units
 from stockpool.domain.transfers import Transfer, TransferStatus
@@ -265,7 +266,8 @@ def _print_transfer(t: Transfer, as_json: bool) -> None:
     if as_json:
         emit_json(transfer_json(t))
         return
-    out.print(f"transfer {t.id} {t.source} -> {t.destination}: {t.status.value}")
+    expected = f", expected {t.expected_at:%Y-%m-%d}" if t.expected_at else ""
+    out.print(f"transfer {t.id} {t.source} -> {t.destination}: {t.status.value}{expected}")
     table = Table("SKU", "shipped", "received", "cancelled", "in transit")
     for line in t.lines:
         table.add_row(
@@ -316,6 +318,42 @@ def transfer(
     _print_transfer(t, as_json)
 
 
+def _sku_quantities(texts: list[str]) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for text in texts:
+        sku, _, qty = text.rpartition(":")
+        if not sku or sku in lines:
+            fail(f"--line must be SKU:QTY, once per SKU, got {text!r}")
+        lines[sku] = parse_with(units, qty)
+    return lines
+
+
+@transfer_app.command("create")
+def transfer_create(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Option("--from", help="Ship from this location.")],
+    destination: Annotated[str, typer.Option("--to", help="To this location.")],
+    line: Annotated[list[str], typer.Option("--line", help="SKU:QTY (repeat for more lines).")],
+    expected: Annotated[
+        str | None, typer.Option("--expected", help="Expected arrival, YYYY-MM-DD.")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Ship a transfer of several lines now: gone from FROM, incoming at TO until received."""
+    lines = _sku_quantities(line)
+    when = None if expected is None else parse_with(parse_instant, expected)
+    with errors_as_exit():
+        t = transfers.ship_transfer(
+            state(ctx).services(),
+            source,
+            destination,
+            lines,
+            actor=state(ctx).actor_for(),
+            expected_at=when,
+        )
+    _print_transfer(t, as_json)
+
+
 @transfer_app.command("receive")
 def transfer_receive(
     ctx: typer.Context,
@@ -326,12 +364,7 @@ def transfer_receive(
     as_json: Json = False,
 ) -> None:
     """Receive a transfer at its destination, whole or in part."""
-    part: dict[str, int] = {}
-    for text in line or []:
-        sku, _, qty = text.rpartition(":")
-        if not sku:
-            fail(f"--line must be SKU:QTY, got {text!r}")
-        part[sku] = parse_with(units, qty)
+    part = _sku_quantities(line or [])
     with errors_as_exit():
         t = transfers.receive_transfer(
             state(ctx).services(), transfer_id, part, actor=state(ctx).actor_for()

@@ -67,6 +67,29 @@ def next_boundary(book: RuleBook, now: datetime) -> datetime | None:
     return min(later) if later else None
 
 
+def _rule_targets(
+    book: RuleBook,
+) -> tuple[
+    dict[str, set[ChannelCode]], dict[str, set[ChannelCode]], set[tuple[str | None, str | None]]
+]:
+    """Which channels have rules for which SKUs and tags, and which listings have rules.
+
+    Only (channel, SKU) pairs named by a SKU, tag or listing rule need their own resolution;
+    everything else takes its channel's defaults, resolved once.
+    """
+    by_sku: dict[str, set[ChannelCode]] = {}
+    by_tag: dict[str, set[ChannelCode]] = {}
+    by_listing: set[tuple[str | None, str | None]] = set()
+    for r in [*book.rules, *(r for e in book.events for r in e.rules)]:
+        if r.level is RuleLevel.SKU and r.channel is not None:
+            by_sku.setdefault(r.target or "", set()).add(r.channel)
+        elif r.level is RuleLevel.TAG and r.channel is not None:
+            by_tag.setdefault(r.target or "", set()).add(r.channel)
+        elif r.level is RuleLevel.LISTING:
+            by_listing.add((r.channel, r.target))
+    return by_sku, by_tag, by_listing
+
+
 def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None) -> CompiledPlan:
     """Read the configuration and resolve every rule at `now` (or with `book` instead)."""
     version = uow.channels.config_version()
@@ -76,16 +99,17 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
         Channel(c.code, c.priority, c.eligible_locations) for c in uow.channels.list_channels()
     ]
     known = {c.code for c in channels}
-    rows = [(i, x) for i, x in uow.channels.list_listings() if x.channel in known]
+    rows = [(i, x) for i, x in uow.channels.plan_listings() if x.channel in known]
     tags = uow.channels.item_tags()
     bundles = uow.channels.bundles()
-    every = [*book.rules, *(r for e in book.events for r in e.rules)]
-    sku_rules = {r.target for r in every if r.level is RuleLevel.SKU}
-    tag_rules = {r.target for r in every if r.level is RuleLevel.TAG}
-    listing_rules_at = {(r.channel, r.target) for r in every if r.level is RuleLevel.LISTING}
+    by_sku, by_tag, by_listing = _rule_targets(book)
 
-    def special(sku: Sku) -> bool:
-        return sku in sku_rules or any(t in tag_rules for t in tags.get(sku, ()))
+    special: dict[str, set[ChannelCode]] = {sku: set(found) for sku, found in by_sku.items()}
+    for sku, item_tags in tags.items():
+        for tag in item_tags:
+            if tag in by_tag:
+                special.setdefault(sku, set()).update(by_tag[tag])
+    none: set[ChannelCode] = set()
 
     channel_rules = {c.code: snapshot.resolve(c.code) for c in channels}
     listing_rules: dict[ListingKey, ResolvedRules] = {}
@@ -93,17 +117,14 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
     listings = []
     for _, x in rows:
         listings.append(Listing(x.channel, x.listing_id, x.sku, x.units))
-        if special(x.sku) or (x.channel, x.listing_id) in listing_rules_at:
+        if x.channel in special.get(x.sku, none) or (x.channel, x.listing_id) in by_listing:
             listing_rules[(x.channel, x.listing_id)] = snapshot.resolve(
                 x.channel, sku=x.sku, listing=x.listing_id, tags=tags.get(x.sku, ())
             )
     leaves = {sku for _, x in rows for sku in _leaves(x, bundles)}
     for sku in leaves:
-        if special(sku):
-            for c in channels:
-                item_rules[(c.code, sku)] = snapshot.resolve(
-                    c.code, sku=sku, tags=tags.get(sku, ())
-                )
+        for code in special.get(sku, none) & known:
+            item_rules[(code, sku)] = snapshot.resolve(code, sku=sku, tags=tags.get(sku, ()))
     plan = plan_allocation(
         channels,
         listings,

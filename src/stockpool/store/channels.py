@@ -216,6 +216,38 @@ class SqlChannels:
             query = query.where((items.c.sku == sku) | (bundles.c.sku == sku))
         return [(row.id, _listing(row)) for row in self._c.execute(query)]
 
+    def plan_listings(self) -> list[tuple[int, ChannelListing]]:
+        """Active listings, only the columns allocation needs (no stored ATS), quickly."""
+        query = (
+            select(
+                listings.c.id,
+                channels.c.code,
+                listings.c.listing_id,
+                listings.c.channel_sku,
+                items.c.sku,
+                bundles.c.sku,
+                listings.c.units,
+            )
+            .join(channels, channels.c.id == listings.c.channel_id)
+            .outerjoin(items, items.c.id == listings.c.item_id)
+            .outerjoin(bundles, bundles.c.id == listings.c.bundle_id)
+            .where(listings.c.archived_at.is_(None))
+        )
+        return [
+            (
+                row_id,
+                ChannelListing(
+                    ChannelCode(code),
+                    ListingId(lid),
+                    csku,
+                    Sku(item or bundle),
+                    units,
+                    item is None,
+                ),
+            )
+            for row_id, code, lid, csku, item, bundle, units in self._c.execute(query)
+        ]
+
     def get_listing(
         self, channel: ChannelCode, listing_id: ListingId
     ) -> tuple[int, ChannelListing]:

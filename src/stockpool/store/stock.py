@@ -9,18 +9,22 @@ a level, on SQLite and on PostgreSQL alike, without relying on an isolation leve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy import Connection, Row, case, func, insert, select
 
 from stockpool.domain.errors import ConcurrentChange, InsufficientStock
 from stockpool.domain.ids import LocationCode, Sku
 from stockpool.domain.ledger import LevelKey, Movement, MovementKind, StatusChange, StockDelta
+from stockpool.domain.purchasing import INCOMING_STATUSES
 from stockpool.domain.quantities import StockState, UnavailableReason
 from stockpool.domain.transfers import OPEN_STATUSES
+from stockpool.store import bulk_levels
 from stockpool.store.driver import DriverStatement, bind_datetime
 from stockpool.store.ids import IdMap
+from stockpool.store.purchasing_tables import purchase_order_lines, purchase_orders
 from stockpool.store.tables import (
     items,
     locations,
@@ -107,6 +111,7 @@ class SqlStock:
         self._c = connection
         self._ids = ids
         self._touched: set[Sku] = set()
+        self._bulk_ids: dict[Sku, int] = {}
 
     def touched(self) -> set[Sku]:
         """The items whose balances this unit of work changed."""
@@ -309,11 +314,11 @@ class SqlStock:
         return {}
 
     def open_incoming(self) -> dict[LevelKey, int]:
-        """Units in transit towards each level on open transfers."""
+        """Units on their way to each level: open transfers and open purchase orders."""
         in_transit = (
             transfer_lines.c.quantity - transfer_lines.c.received - transfer_lines.c.cancelled
         )
-        query = (
+        transfers_query = (
             select(items.c.sku, locations.c.code, func.sum(in_transit))
             .select_from(transfer_lines)
             .join(transfers, transfers.c.id == transfer_lines.c.transfer_id)
@@ -322,8 +327,58 @@ class SqlStock:
             .where(transfers.c.status.in_([s.value for s in OPEN_STATUSES]))
             .group_by(items.c.sku, locations.c.code)
         )
-        return {
-            (Sku(sku), LocationCode(code)): int(total)
-            for sku, code, total in self._c.execute(query)
-            if total
-        }
+        lines = purchase_order_lines.c
+        outstanding = case(
+            (lines.quantity > lines.received, lines.quantity - lines.received), else_=0
+        )
+        po_query = (
+            select(items.c.sku, locations.c.code, func.sum(outstanding))
+            .select_from(purchase_order_lines)
+            .join(purchase_orders, purchase_orders.c.id == lines.po_id)
+            .join(items, items.c.id == lines.item_id)
+            .join(locations, locations.c.id == purchase_orders.c.location_id)
+            .where(purchase_orders.c.status.in_([s.value for s in INCOMING_STATUSES]))
+            .group_by(items.c.sku, locations.c.code)
+        )
+        found: dict[LevelKey, int] = {}
+        for query in (transfers_query, po_query):
+            for sku, code, total in self._c.execute(query):
+                key = (Sku(sku), LocationCode(code))
+                found[key] = found.get(key, 0) + int(total or 0)
+        return {key: total for key, total in found.items() if total}
+
+    def existing_items(self, skus: Collection[Sku]) -> set[Sku]:
+        """Bulk: which of these SKUs exist (resolved in a few queries, for imports)."""
+        self._bulk_ids.update(bulk_levels.item_ids(self._c, skus))
+        return {sku for sku in skus if sku in self._bulk_ids}
+
+    def _bulk_key(self, key: LevelKey) -> tuple[int, int]:
+        item = self._bulk_ids.get(key[0]) or self._ids.item(key[0])
+        return item, self._ids.location(key[1])
+
+    def lock_levels(self, keys: Collection[LevelKey]) -> dict[LevelKey, StockState]:
+        """Bulk: create missing levels, lock them in (SKU, location) order, return states."""
+        ordered = sorted(set(keys))
+        ids = [self._bulk_key(key) for key in ordered]
+        states = bulk_levels.lock_levels(self._c, ids)
+        empty = StockState()
+        return {key: states.get(i, empty) for key, i in zip(ordered, ids, strict=True)}
+
+    def apply_on_hand_bulk(
+        self,
+        changes: Sequence[tuple[Sku, LocationCode, int]],
+        *,
+        kind: MovementKind,
+        reason: str,
+        actor: str,
+        reference: str,
+        at: datetime,
+    ) -> None:
+        """Bulk: add each signed change to on_hand, one movement each (see `bulk_levels`).
+
+        Raises:
+            InsufficientStock: a level would go below zero; the transaction must roll back.
+        """
+        rows = [(*self._bulk_key((sku, code)), delta) for sku, code, delta in changes if delta]
+        bulk_levels.apply_on_hand(self._c, rows, (kind.value, reason, actor, reference, at))
+        self._touched.update(sku for sku, _, delta in changes if delta)
