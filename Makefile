@@ -36,7 +36,9 @@ test: lint
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/ledger.py $(if $(BENCH_QUICK),--quick,)
+	@for script in benchmarks/ledger.py benchmarks/ats.py benchmarks/imports.py; do \
+		echo "== $$script"; $(BIN)/python $$script $(if $(BENCH_QUICK),--quick,) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
