@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from unittest import mock
 
 import numpy as np
@@ -89,8 +90,9 @@ def test_need_is_capped_at_what_the_channel_s_own_locations_hold() -> None:
 
 def test_shortage_is_served_by_priority_then_shared_in_proportion() -> None:
     # 10 units in WH1. pos (priority 1) asks 6: served whole. 4 remain for amazon (6) and
-    # shopify (3) at priority 2: proportional shares 4*6/9 = 2.67 and 4*3/9 = 1.33; floors
-    # 2 and 1, and the last unit goes to amazon, which lags its share most (0.67 > 0.33).
+    # shopify (3) at priority 2, by Sainte-Laguë quotients protection / (held + 1/2):
+    # amazon 12, 4, 2.4, ...; shopify 6, 2, 1.2. The 4 highest: amazon 12, shopify 6,
+    # amazon 4, amazon 2.4 -> amazon 3, shopify 1 (exact shares 2.67 and 1.33).
     everywhere = frozenset({WH1})
     claims = [
         ProtectionClaim(ChannelCode("amazon"), 2, 6, everywhere),
@@ -106,35 +108,53 @@ def test_shortage_is_served_by_priority_then_shared_in_proportion() -> None:
     ]
 
 
-def test_equal_shares_tie_break_on_larger_need_then_name() -> None:
-    # 5 units, needs 4 and 4: 2 each, then the odd unit to the first name.
+def test_equal_quotients_go_to_the_first_name() -> None:
+    # 5 units, needs 4 and 4: quotients 8, 8/3, 8/5, ... alternate, "a" before "b": 3 and 2.
     levels = effective_levels([1, 1], [4, 4], [1, 1], supply_of(5), names=["b", "a"])
     assert levels == [2, 3]
 
 
 def test_equal_priorities_share_in_proportion_to_protections_not_needs() -> None:
-    # 6 units; a protects 12 (needs 6), b protects 3 (needs 3): shares 12:3 -> 4.8 and 1.2.
+    # 6 units; a protects 12 (needs 6), b protects 3 (needs 3). Quotients by protection:
+    # a 24, 8, 4.8, 3.4, 2.7; b 6, 2 -> the 6 highest give a 5, b 1 (exact 4.8 and 1.2).
+    # By needs: a 12, 4, 2.4, 1.7; b 6, 2 -> a 4, b 2.
     levels = effective_levels([1, 1], [6, 3], [1, 1], supply_of(6), names="ab", weights=[12, 3])
     assert levels == [5, 1]
     assert effective_levels([1, 1], [6, 3], [1, 1], supply_of(6), names="ab") == [4, 2]
 
 
-def test_proportional_sharing_is_not_monotone_in_stock() -> None:
-    # The documented exception to "more stock never lowers ATS": three channels on one
-    # location at equal priority, protections 7, 7 and 3. With 3 units the largest
-    # feasible scale gives 1, 1, 0 and the last unit goes to c, which lags most: 1, 1, 1.
-    # With 4 units the scale reaches 2, 2, 0 (floor(3 * 5 / 17) = 0) and nothing is left
-    # for c, whose step-2 value drops from 1 to 0 although stock rose.
+def test_more_stock_never_takes_a_unit_of_protection_away() -> None:
+    # The Alabama paradox of largest remainders: three channels on one location at equal
+    # priority, protections 7, 7 and 3, gave 1, 1, 1 with 3 units but 2, 2, 0 with 4.
+    # Sainte-Laguë quotients protection / (held + 1/2): a and b 14, 4.67, 2.8, 2, 1.56;
+    # c 6, 2, 1.2. In order (equal quotients by name): a14 b14 c6 a4.67 b4.67 a2.8 b2.8
+    # a2 b2 c2, so 3 units -> 1, 1, 1; 4 -> 2, 1, 1; 5 -> 2, 2, 1; ... 10 -> 4, 4, 2.
     def levels(units: int) -> list[int]:
         needs = [min(p, units) for p in (7, 7, 3)]
         return effective_levels(
             [1, 1, 1], needs, [1, 1, 1], supply_of(units), names="abc", weights=[7, 7, 3]
         )
 
-    assert levels(3) == [1, 1, 1]
-    assert levels(4) == [2, 2, 0]
+    assert [levels(units) for units in range(3, 11)] == [
+        [1, 1, 1],
+        [2, 1, 1],
+        [2, 2, 1],
+        [3, 2, 1],
+        [3, 3, 1],
+        [4, 3, 1],
+        [4, 4, 1],
+        [4, 4, 2],
+    ]
+    # c may take 3 - 2 = 1 with 3 units and 4 - 3 = 1 with 4: no longer down to 0.
     assert step_two_values([1, 1, 1], levels(3), supply_of(3))[2] == 1
-    assert step_two_values([1, 1, 1], levels(4), supply_of(4))[2] == 0
+    assert step_two_values([1, 1, 1], levels(4), supply_of(4))[2] == 1
+
+
+def test_a_large_group_gets_its_rounded_proportional_shares() -> None:
+    # 1000 units for needs 900, 600 and 301: exact shares 499.7, 333.1 and 167.1, which
+    # round to 500, 333 and 167 and add up to 1000, so Sainte-Laguë gives exactly these.
+    levels = effective_levels([1, 1, 1], [900, 600, 301], [1, 1, 1], supply_of(1000), names="abc")
+    assert levels == [500, 333, 167]
 
 
 def test_a_channel_blocked_elsewhere_does_not_hold_back_its_peers() -> None:
@@ -270,3 +290,67 @@ def test_flow_fallback_agrees_with_cut_enumeration(
     with mock.patch.object(protection, "CUT_ENUMERATION_LIMIT", 0):
         assert _levels(units, claims) == (needs, levels)
         assert step_two_values(masks, levels, supply_of(*units)) == by_cuts
+
+
+def _unit_by_unit(units: list[int], claims: list[tuple[int, int, int]]) -> list[int]:
+    """Sainte-Laguë one unit at a time with exact quotients, each unit checked by scipy."""
+    supply = supply_of(*units)
+    masks = [mask for mask, _, _ in claims]
+    order = sorted(
+        (priority, -Fraction(2 * protect, 2 * k + 1), str(i), i)
+        for i, (mask, protect, priority) in enumerate(claims)
+        for k in range(min(protect, supply(mask)))
+    )
+    levels = [0] * len(claims)
+    for *_, i in order:
+        levels[i] += 1
+        if scipy_flow(levels, masks, units) < sum(levels):
+            levels[i] -= 1
+    return levels
+
+
+@settings(max_examples=300, deadline=None)
+@given(states)
+def test_bulk_filling_equals_handing_out_units_one_at_a_time(
+    state: tuple[list[int], list[tuple[int, int, int]]],
+) -> None:
+    units, claims = state
+    assert _levels(units, claims)[1] == _unit_by_unit(units, claims)
+
+
+# Shortages between equal priorities: few locations, several channels, two priorities.
+shortages = st.integers(1, 2).flatmap(
+    lambda n_locations: st.tuples(
+        st.lists(st.integers(0, 12), min_size=n_locations, max_size=n_locations),
+        st.lists(
+            st.tuples(
+                st.integers(1, (1 << n_locations) - 1),
+                st.integers(0, 15),
+                st.integers(1, 2),
+            ),
+            min_size=2,
+            max_size=5,
+        ),
+    )
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(states | shortages, st.integers(0, 3), st.integers(1, 8))
+def test_more_stock_never_lowers_a_level_or_what_a_channel_may_take(
+    state: tuple[list[int], list[tuple[int, int, int]]], location: int, extra: int
+) -> None:
+    units, claims = state
+    masks = [mask for mask, _, _ in claims]
+    where = location % len(units)
+    _, before = _levels(units, claims)
+    took = step_two_values(masks, before, supply_of(*units))
+    for _ in range(extra):  # one unit at a time: every step must keep or raise everything
+        units = [amount + (index == where) for index, amount in enumerate(units)]
+        _, after = _levels(units, claims)
+        takes = step_two_values(masks, after, supply_of(*units))
+
+        assert all(a >= b for a, b in zip(after, before, strict=True)), (units, before, after)
+        assert sum(after) - sum(before) <= 1
+        assert all(a >= b for a, b in zip(takes, took, strict=True)), (units, took, takes)
+        before, took = after, takes

@@ -8,13 +8,30 @@ locations on the other, an edge where a channel may draw from a location.
 Two questions are answered here, per item:
 
 1. **Effective protections.** Each protected channel needs at most its protection and at
-   most what its own locations hold. When the needs cannot all be met at once, they are
-   honoured in channel priority order (lower number first); channels of equal priority grow
-   together in proportion to their protections, each up to its need (progressive filling:
-   the largest feasible common scale, then single units to whoever lags its exact share
-   most, repeated until nobody can take one more unit). The result is always jointly
+   most what its own locations hold. When the needs cannot all be met at once, units are
+   handed out one at a time in a fixed order, and a unit is kept only if all kept units
+   stay satisfiable together: by channel priority (lower number first), and within equal
+   priorities by the Sainte-Laguë (Webster) quotient `protection / (units held + 1/2)`,
+   highest first, ties to the first channel name. The result is always jointly
    satisfiable, and no channel could get a unit more without another one, of higher or
    equal priority, getting less.
+
+   Why a divisor method: sharing "in proportion" by largest remainders suffers the Alabama
+   paradox (one more unit of stock can take a unit of protection away from a channel, and
+   with it stock from the others' ATS). A divisor method hands out units in an order that
+   depends only on the protections as set, never on the stock. Units of one channel are
+   interchangeable and the satisfiable sets of units form a transversal matroid, so keeping
+   each unit that still fits is the matroid greedy along that order. One more unit of stock
+   at a location turns the matroid for less stock into an elementary quotient of the one for
+   more stock (contract the extra unit), and along a fixed order a quotient keeps a subset of
+   the units: every effective protection stays or grows, and at most one grows by one.
+   What a channel may take (below) then never drops either: it is the rank of the others'
+   kept units plus all of the channel's own, minus the others' kept units; that rank only
+   grows with stock, and a unit newly kept for another channel is one the extra stock unit
+   alone made room for, so it raises the rank exactly as much. This needs an order that
+   ignores the stock, so the weights are the protections as set, not the capped needs.
+   Sainte-Laguë rather than D'Hondt because it favours neither large nor small protections:
+   for 7, 7 and 3 over 3 units it gives 1, 1, 1 where D'Hondt gives 2, 1, 0.
 2. **What a channel may take.** For channel `c` this is the largest flow `c` can draw from its
    own locations while every other channel still receives its effective protection. With
    `c` unbounded, a maximum flow that saturates the others exists (augmenting from the
@@ -211,7 +228,8 @@ def effective_levels(
     """
     if is_satisfiable(masks, needs, supply):
         return list(needs)
-    shares = list(needs if weights is None else weights)
+    # A weight below 1 (only if set below the need) would never get a unit: count it as 1.
+    shares = [max(share, 1) for share in (needs if weights is None else weights)]
     levels = [0] * len(needs)
     for priority in sorted({p for p, need in zip(priorities, needs, strict=True) if need > 0}):
         group = [i for i, need in enumerate(needs) if need > 0 and priorities[i] == priority]
@@ -246,12 +264,13 @@ def _fill_group(
     next step (at most one per channel, as `scale` is the largest weight) are tried one by one.
     """
     needs, weights, names = claims
-    scale = max(max(weights[i] for i in group), 1)
+    scale = max(weights[i] for i in group)
     step, stuck = 0, set()
     while True:
-        active = [i for i in group if i not in stuck and levels[i] < needs[i] and weights[i] > 0]
+        active = [i for i in group if i not in stuck and levels[i] < needs[i]]
         if not active:
-            break
+            return
+        # The first step at which every active channel would be at its need.
         top = max(-(-scale * (2 * needs[i] - 1) // (2 * weights[i])) for i in active)
 
         def at_step(step: int, active: list[int] = active) -> list[int]:
@@ -263,24 +282,14 @@ def _fill_group(
         step = _largest_step(at_step, masks, supply, low=step, high=top)
         levels[:] = at_step(step)
         step += 1
-        arrivals = [
-            i for i in active if levels[i] < min(needs[i], _seats(weights[i], step, scale))
-        ]
-        arrivals.sort(key=lambda i: (-Fraction(2 * weights[i], 2 * levels[i] + 1), names[i], i))
+        arrivals = [i for i in active if levels[i] < min(needs[i], _seats(weights[i], step, scale))]
+        if len(arrivals) > 1:
+            arrivals.sort(key=lambda i: (-Fraction(weights[i], 2 * levels[i] + 1), names[i], i))
         for i in arrivals:
             levels[i] += 1
             if not is_satisfiable(masks, levels, supply):
                 levels[i] -= 1
                 stuck.add(i)
-    # Weightless channels (weights below the needs) come last, by name, each as far as it fits.
-    for i in sorted((i for i in group if weights[i] <= 0), key=lambda i: (names[i], i)):
-        levels[i] = _largest_step(
-            lambda level, i=i: [*levels[:i], level, *levels[i + 1 :]],
-            masks,
-            supply,
-            low=levels[i],
-            high=needs[i],
-        )
 
 
 def _largest_step(
