@@ -127,6 +127,12 @@ def configure(app: Services, engine: Engine, n_items: int, rng: random.Random) -
     for i, code in enumerate(CHANNELS):
         eligible = rng.sample(LOCATIONS, rng.randint(2, 4))
         channels.add_channel(app, code, "other", eligible, priority=1 + i // 2)
+    # A few rules through the service while there are no listings yet (quick to apply).
+    rules.set_rule(app, place_for(channel=None), {"buffer": 1}, actor="bench")
+    rules.set_rule(app, place_for(channel="amzn"), {"buffer": 2, "percent": "90"}, actor="bench")
+    rules.set_rule(app, place_for(channel="ebay"), {"maximum": 50, "floor": 2}, actor="bench")
+    for tag in TAGS[:3]:
+        rules.set_rule(app, place_for(channel="walm", tag=tag), {"percent": "50"}, actor="bench")
     n_bundles = n_items // 20
     rows = []
     for c in range(len(CHANNELS)):
@@ -155,12 +161,7 @@ def configure(app: Services, engine: Engine, n_items: int, rng: random.Random) -
                 }
             )
     _chunked(engine, listings, rows, "listings")
-    # Rules straight into the table too (setup): a few through the service, the bulk direct.
-    rules.set_rule(app, place_for(channel=None), {"buffer": 1}, actor="bench")
-    rules.set_rule(app, place_for(channel="amzn"), {"buffer": 2, "percent": "90"}, actor="bench")
-    rules.set_rule(app, place_for(channel="ebay"), {"maximum": 50, "floor": 2}, actor="bench")
-    for tag in TAGS[:3]:
-        rules.set_rule(app, place_for(channel="walm", tag=tag), {"percent": "50"}, actor="bench")
+    # The bulk of the rules go straight into the table (setup, like the rest of the seed).
     singles = n_items - n_bundles
     rows = [
         {

@@ -22,18 +22,25 @@ from stockpool.domain.channels import (
 from stockpool.domain.errors import AlreadyExists, InvalidInput, NotFound
 from stockpool.domain.ids import ChannelCode, LocationCode, Sku
 from stockpool.domain.quantities import require_units
-from stockpool.services.allocation_plan import compile_plan
+from stockpool.services.allocation_plan import CompiledPlan, compile_plan
 from stockpool.services.ats import RefreshResult, refresh_listings
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
 
 
 def commit_config_change(
-    uow: UnitOfWork, app: Services, affected: Iterable[Sku] | None
+    uow: UnitOfWork,
+    app: Services,
+    affected: Iterable[Sku] | None,
+    *,
+    compiled: CompiledPlan | None = None,
 ) -> RefreshResult:
-    """Bump the configuration version, recompute the affected listings, commit."""
+    """Bump the configuration version, recompute the affected listings, commit.
+
+    `compiled` may be given when the caller already compiled the new configuration.
+    """
     uow.channels.bump_config()
-    compiled = compile_plan(uow, app.clock())
+    compiled = compiled or compile_plan(uow, app.clock())
     result = refresh_listings(uow, app, affected, compiled=compiled)
     uow.commit()
     return result

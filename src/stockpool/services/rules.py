@@ -18,7 +18,7 @@ from stockpool.domain.allocation import compute_ats_values
 from stockpool.domain.errors import InvalidInput, NotFound
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
 from stockpool.domain.rules import Rule, RuleBook, RuleLevel
-from stockpool.services.allocation_plan import compile_plan
+from stockpool.services.allocation_plan import CompiledPlan, compile_plan
 from stockpool.services.channels import commit_config_change
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
@@ -158,16 +158,19 @@ def _book_with(book: RuleBook, place: RulePlace, rule: Rule | None) -> RuleBook:
 
 
 def _effect(
-    uow: UnitOfWork, app: Services, book: RuleBook, proposed: RuleBook, affected: set[Sku] | None
-) -> list[tuple[str, str, int, int]]:
+    uow: UnitOfWork, app: Services, proposed: RuleBook, affected: set[Sku] | None
+) -> tuple[list[tuple[str, str, int, int]], CompiledPlan]:
+    """ATS before and after of every affected listing, and the plan of the proposal."""
     now = app.clock()
-    old, new = compile_plan(uow, now, book=book), compile_plan(uow, now, book=proposed)
-    leaves = None if affected is None else new.depends_on(_expand(uow, affected))
-    available = uow.ats.available(leaves)
+    old, new = app.plans.get(uow, now), compile_plan(uow, now, book=proposed)
     items = None if affected is None else _expand(uow, affected)
+    available = uow.ats.available(None if items is None else new.depends_on(items))
     before = compute_ats_values(old.plan, available, items=items).values
     after = compute_ats_values(new.plan, available, items=items).values
-    return [(c, lid, before.get((c, lid), 0), v) for (c, lid), v in sorted(after.items())]
+    effect: list[tuple[str, str, int, int]] = [
+        (c, lid, before.get((c, lid), 0), v) for (c, lid), v in sorted(after.items())
+    ]
+    return effect, new
 
 
 def _expand(uow: UnitOfWork, skus: set[Sku]) -> set[Sku]:
@@ -198,7 +201,7 @@ def set_rule(
         _check_place(uow, place, after)
         affected = _affected(uow, place)
         book = uow.rules.rule_book()
-        effect = _effect(uow, app, book, _book_with(book, place, after), affected)
+        effect, proposed = _effect(uow, app, _book_with(book, place, after), affected)
         if dry_run:
             return RuleChange(before, after, False, effect)
         now = app.clock()
@@ -210,7 +213,8 @@ def set_rule(
             (place.level.value, place.target or "", place.channel or "", place.event or "")
         )
         uow.rules.record_change(scope, before, after, actor=actor, reason=reason, at=now)
-        commit_config_change(uow, app, None if affected is None else _expand(uow, affected))
+        items = None if affected is None else _expand(uow, affected)
+        commit_config_change(uow, app, items, compiled=proposed)
     return RuleChange(before, after, True, effect)
 
 
