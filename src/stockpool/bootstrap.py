@@ -8,18 +8,22 @@ Settings come from arguments first, then the environment:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
 from stockpool.domain.errors import StockpoolError
 from stockpool.services.context import Services
+from stockpool.services.webhooks_in import WebhookRegistry
 from stockpool.store import migrate
 from stockpool.store.engine import create_store_engine, parse_database_url
 from stockpool.store.uow import SqlUnitOfWorkFactory
+from stockpool.sync.webhooks import registry as sync_webhook_registry
 
 SQLITE_FILE = "stockpool.db"
 
@@ -88,3 +92,54 @@ def build_services(settings: Settings, *, pool_size: int = 8, check: bool = True
             "run `stockpool init` first"
         )
     return Services(uow=SqlUnitOfWorkFactory(engine), clock=system_clock)
+
+
+MIB = 1024 * 1024
+App = TypeVar("App")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How the API serves: request size limits, background work, and channel webhooks.
+
+    Attributes:
+        max_json_bytes: the largest request body, except uploads (413 above it).
+        max_upload_bytes: the largest CSV upload.
+        run_workers: run the background tasks (webhook processing and dispatch).
+        poll_seconds: how often the live stream and the background tasks look for news.
+        webhook_timeout_seconds: how long an outgoing webhook may take to answer.
+        webhook_backoff_seconds: the first retry delay of a failed outgoing webhook.
+        key_cache_seconds: how long a checked API key is trusted without a lookup
+            (a revoked key is refused at once by the process that revoked it).
+        webhooks: the verifiers and handlers of channel webhooks.
+    """
+
+    max_json_bytes: int = 1 * MIB
+    max_upload_bytes: int = 50 * MIB
+    run_workers: bool = True
+    poll_seconds: float = 0.5
+    webhook_timeout_seconds: float = 10.0
+    webhook_backoff_seconds: float = 5.0
+    key_cache_seconds: float = 5.0
+    webhooks: WebhookRegistry = field(default_factory=WebhookRegistry)
+
+
+def build_api(
+    factory: Callable[[Services, ApiSettings], App],
+    settings: Settings | None = None,
+    *,
+    api: ApiSettings | None = None,
+    pool_size: int = 16,
+) -> App:
+    """The web application on the configured database.
+
+    The factory is `stockpool.api.app.create_app`; it is passed in because the entry
+    points sit above this module and are not imported by it.
+    """
+    services = build_services(settings or load_settings(), pool_size=pool_size)
+    return factory(services, api or ApiSettings())
+
+
+def channel_webhooks(services: Services) -> WebhookRegistry:
+    """The verifiers of channel webhooks, for `ApiSettings.webhooks`."""
+    return sync_webhook_registry(services)

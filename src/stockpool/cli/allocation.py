@@ -98,6 +98,10 @@ def channel_update(
     name: Annotated[str | None, typer.Option()] = None,
     account: Annotated[str | None, typer.Option()] = None,
     fee_rate: Annotated[str | None, typer.Option("--fee-rate")] = None,
+    sourcing: Annotated[
+        str | None,
+        typer.Option(help="priority, nearest_zone, fewest_shipments or most_stock."),
+    ] = None,
 ) -> None:
     """Change a channel (its eligible locations are replaced when given)."""
     with errors_as_exit():
@@ -108,6 +112,7 @@ def channel_update(
             account=account,
             priority=priority,
             fee_rate=fee_rate,
+            sourcing=sourcing,
             locations=None if locations is None else _codes(locations),
         )
     out.print(f"updated channel {code}")

@@ -6,7 +6,20 @@ from typing import Annotated
 
 import typer
 
-from stockpool.cli import admin, allocation, catalog, counts, interchange, purchasing, stock
+from stockpool.cli import (
+    admin,
+    allocation,
+    catalog,
+    counts,
+    interchange,
+    keys,
+    order_exceptions,
+    orders,
+    purchasing,
+    serve,
+    stock,
+    sync,
+)
 from stockpool.cli.context import CliState
 
 app = typer.Typer(
@@ -53,6 +66,11 @@ app.add_typer(allocation.bundle_app, name="bundle")
 app.add_typer(allocation.rule_app, name="rule")
 app.add_typer(allocation.event_app, name="event")
 app.add_typer(allocation.ats_app, name="ats")
+app.add_typer(orders.orders_app, name="orders")
+app.add_typer(order_exceptions.zone_app, name="zone")
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(sync.sync_app, name="sync")
+serve.register(app)
 
 
 def run() -> None:

@@ -256,11 +256,12 @@ def plan_allocation(
             flat[listing.sku] = components
         else:
             components = ((listing.sku, 1),)
-        rules = listing_rules.get(listing.key, defaults[index[listing.channel]])
+        key = (listing.channel, listing.listing_id)
+        rules = listing_rules.get(key, defaults[index[listing.channel]])
         planned.append(
             PlannedListing(
                 listing,
-                listing.key,
+                key,
                 index[listing.channel],
                 listing.multiplier,
                 components,
@@ -311,7 +312,8 @@ def _assemble(
             bundled.append(entry)
             for sku, _ in entry.components:
                 by_item.setdefault(sku, []).append(entry)
-    items = {sku for entry in planned for sku, _ in entry.components}
+    # Only items named in item_rules can differ from the channel defaults.
+    items = {sku for _, sku in item_rules}
     settings = {}
     for sku in items:
         rules = tuple(

@@ -8,13 +8,14 @@ same transaction; a listing whose ATS changes is stored with a higher version.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from stockpool.domain.allocation import RuleConflict, compute_ats_values
 from stockpool.domain.errors import NotFound
-from stockpool.domain.explanation import ListingAts, compute_ats
+from stockpool.domain.explanation import ExplanationStep, ListingAts, compute_ats
 from stockpool.domain.ids import ChannelCode, ListingId, Sku
+from stockpool.domain.reservation import listings_depending_on, zero_oversold
 from stockpool.services.allocation_plan import CompiledPlan, compile_plan, next_boundary
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
@@ -38,8 +39,14 @@ def store_values(
     """Store the ATS values that differ from the stored ones, bumping their versions."""
     ids = {compiled.row_ids[key]: key for key in values}
     stored = uow.ats.stored(ids)
-    changes = {row: values[key] for row, key in ids.items() if stored[row][0] != values[key]}
-    uow.ats.store(changes, at=app.clock())
+    # Rows are written in id order so that concurrent recomputes never lock them crosswise.
+    changes = {
+        row: values[ids[row]] for row in sorted(ids) if stored[row][0] != values[ids[row]]
+    }
+    now = app.clock()
+    uow.ats.store(changes, at=now)
+    # The outbox: each changed value goes to its channel after this transaction commits.
+    uow.sync.enqueue({row: (ats, stored[row][1] + 1) for row, ats in changes.items()}, at=now)
     changed = {ids[row]: (ats, stored[row][1] + 1) for row, ats in changes.items()}
     return RefreshResult(frozenset(values), changed)
 
@@ -57,6 +64,7 @@ def refresh_listings(
     if skus is None:
         available = uow.ats.available(None)
         values = compute_ats_values(compiled.plan, available).values
+        oversold = uow.orders.oversold_items(None)
     else:
         wanted = set(skus)
         needed = compiled.depends_on(wanted)
@@ -64,6 +72,9 @@ def refresh_listings(
             return RefreshResult(frozenset(), {})
         available = uow.ats.available(needed)
         values = compute_ats_values(compiled.plan, available, items=wanted).values
+        oversold = uow.orders.oversold_items(needed)
+    if oversold:
+        values = zero_oversold(compiled.plan, values, oversold)
     return store_values(uow, app, compiled, values)
 
 
@@ -123,7 +134,27 @@ def _explain(
     result = compute_ats(compiled.plan, available, items=leaves)
     wanted = set(keys)
     found = {(x.channel, x.listing): x for x in result.listings if (x.channel, x.listing) in wanted}
+    found = _with_oversold(compiled, found, uow.orders.oversold_items(leaves))
     return ExplainedSku(
         [found[k] for k in keys if k in found],
         sorted(set(result.conflicts), key=lambda c: (c.sku, c.channel)),
     )
+
+
+def _with_oversold(
+    compiled: CompiledPlan,
+    found: dict[tuple[ChannelCode, ListingId], ListingAts],
+    oversold: set[Sku],
+) -> dict[tuple[ChannelCode, ListingId], ListingAts]:
+    """Listings of oversold items show 0, with a last step saying why."""
+    if not oversold:
+        return found
+    result = dict(found)
+    for sku in sorted(oversold):
+        for key in listings_depending_on(compiled.plan, [sku]) & set(found):
+            x = result[key]
+            step = ExplanationStep(
+                "oversold", 0, f"{sku} has an open oversold exception (orders exceptions)", "order"
+            )
+            result[key] = replace(x, ats=0, explanation=(*x.explanation, step))
+    return result

@@ -22,6 +22,7 @@ from stockpool.domain.channels import (
 from stockpool.domain.errors import AlreadyExists, InvalidInput, NotFound
 from stockpool.domain.ids import ChannelCode, LocationCode, Sku
 from stockpool.domain.quantities import require_units
+from stockpool.domain.sourcing import require_strategy
 from stockpool.services.allocation_plan import CompiledPlan, compile_plan
 from stockpool.services.ats import RefreshResult, refresh_listings
 from stockpool.services.context import Services
@@ -95,7 +96,7 @@ def add_channel(
 
 
 def update_channel(app: Services, code: str, **changes: Any) -> SalesChannel:
-    """Change a channel's name, account, priority, fee rate or eligible locations."""
+    """Change a channel's name, account, priority, fee rate, sourcing or eligible locations."""
     values: dict[str, Any] = {}
     with app.uow() as uow:
         uow.channels.get_channel(ChannelCode(code))
@@ -108,6 +109,8 @@ def update_channel(app: Services, code: str, **changes: Any) -> SalesChannel:
                 values[field] = require_fee_rate(value)
             elif field == "priority":
                 values[field] = require_units(value, what="priority", allow_zero=True)
+            elif field == "sourcing":
+                values[field] = require_strategy(str(value)).value
             elif field in ("name", "account"):
                 values[field] = str(value).strip()
             else:

@@ -9,12 +9,22 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
+from stockpool.domain.access import ApiKey, AuditEntry, Role, StoredResponse
 from stockpool.domain.allocation import Bundle
 from stockpool.domain.catalog import Item, Location
 from stockpool.domain.channels import ChannelListing, SalesChannel
 from stockpool.domain.counts import Count, CountLine, CountLineStatus, Threshold
+from stockpool.domain.events import (
+    DeliveryStatus,
+    Event,
+    InboundDelivery,
+    NewEvent,
+    OutboundDelivery,
+    Subscription,
+)
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
 from stockpool.domain.ledger import LevelKey, Movement, MovementKind, StatusChange, StockDelta
+from stockpool.domain.orders import Order, OrderKind, OrderLine, OrderStatus, OversoldException
 from stockpool.domain.purchasing import (
     PoLine,
     PoStatus,
@@ -43,6 +53,7 @@ class CatalogRepository(Protocol):
 
     def add_item(self, item: Item, *, at: datetime) -> None: ...
     def update_item(self, sku: Sku, changes: Mapping[str, Any], *, at: datetime) -> Item: ...
+    def lock_item(self, sku: Sku) -> None: ...
     def get_item(self, sku: Sku) -> Item: ...
     def list_items(
         self, *, include_archived: bool, after: str | None, limit: int, tag: str | None = None
@@ -76,6 +87,8 @@ class StockRepository(Protocol):
     def open_incoming(self) -> dict[LevelKey, int]: ...
     def existing_items(self, skus: Collection[Sku]) -> set[Sku]: ...
     def lock_levels(self, keys: Collection[LevelKey]) -> dict[LevelKey, StockState]: ...
+    def lock_items(self, skus: Collection[Sku]) -> dict[Sku, dict[LocationCode, int]]: ...
+    def touch(self, skus: Iterable[Sku]) -> None: ...
     def apply_on_hand_bulk(
         self,
         changes: Sequence[tuple[Sku, LocationCode, int]],
@@ -135,6 +148,7 @@ class ChannelRepository(Protocol):
         self, channel: ChannelCode, listing_id: ListingId
     ) -> tuple[int, ChannelListing]: ...
     def item_tags(self) -> dict[Sku, tuple[str, ...]]: ...
+    def sourcing(self, code: ChannelCode) -> str: ...
 
 
 class RuleRepository(Protocol):
@@ -221,6 +235,295 @@ class CountRepository(Protocol):
     def open_documents(self, keys: Sequence[LevelKey]) -> dict[LevelKey, list[str]]: ...
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit entries to list (None: any)."""
+
+    key_id: int | None = None
+    method: str | None = None
+    resource: str | None = None
+    path_prefix: str | None = None
+    status: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AccessRepository(Protocol):
+    """API keys (hashed), the answers kept for idempotent retries, and the audit log."""
+
+    def add_key(
+        self, name: str, role: Role, *, prefix: str, key_hash: str, at: datetime
+    ) -> ApiKey: ...
+    def key_by_hash(self, key_hash: str) -> tuple[ApiKey, str] | None: ...
+    def list_keys(self) -> list[ApiKey]: ...
+    def revoke_key(self, key_id: int, *, at: datetime) -> ApiKey: ...
+    def claim_idempotency(
+        self,
+        key_id: int,
+        key: str,
+        *,
+        method: str,
+        path: str,
+        body_hash: str,
+        at: datetime,
+        stale_before: datetime,
+    ) -> tuple[str, StoredResponse | None]: ...
+    def finish_idempotency(self, key_id: int, key: str, response: StoredResponse) -> None: ...
+    def release_idempotency(self, key_id: int, key: str) -> None: ...
+    def record_audit(self, entry: AuditEntry) -> int: ...
+    def audit_page(
+        self, wanted: AuditFilter, *, before_id: int | None, limit: int
+    ) -> Page[AuditEntry]: ...
+
+
+class EventRepository(Protocol):
+    """The event feed, channel webhooks as delivered, and outgoing webhooks."""
+
+    def append(self, events: Sequence[NewEvent], *, at: datetime) -> None: ...
+    def after(
+        self,
+        after_id: int,
+        *,
+        limit: int,
+        item: str | None = None,
+        channel: str | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[Event]: ...
+    def last_id(self) -> int: ...
+    def get_event(self, event_id: int) -> Event: ...
+    def store_inbound(
+        self,
+        channel: str,
+        dedupe_key: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        at: datetime,
+    ) -> tuple[int, bool]: ...
+    def unprocessed_inbound(
+        self, *, channels: Collection[str], limit: int, max_attempts: int
+    ) -> list[InboundDelivery]: ...
+    def get_inbound(self, delivery_id: int) -> InboundDelivery: ...
+    def mark_inbound(
+        self, delivery_id: int, *, processed_at: datetime | None, error: str | None
+    ) -> None: ...
+    def add_subscription(
+        self,
+        url: str,
+        event_types: Sequence[str],
+        *,
+        secret: str,
+        description: str,
+        cursor: int,
+        at: datetime,
+    ) -> Subscription: ...
+    def get_subscription(self, subscription_id: int) -> Subscription: ...
+    def list_subscriptions(self, *, include_disabled: bool) -> list[Subscription]: ...
+    def disable_subscription(self, subscription_id: int, *, at: datetime) -> Subscription: ...
+    def advance_cursor(self, subscription_id: int, old: int, new: int) -> bool: ...
+    def add_deliveries(
+        self, subscription_id: int, event_ids: Sequence[int], *, at: datetime
+    ) -> None: ...
+    def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[int]: ...
+    def get_delivery(self, delivery_id: int) -> OutboundDelivery: ...
+    def record_attempt(
+        self,
+        delivery_id: int,
+        *,
+        status: DeliveryStatus,
+        next_attempt_at: datetime,
+        response_status: int | None,
+        error: str | None,
+        delivered_at: datetime | None,
+    ) -> None: ...
+    def deliveries_of(
+        self, subscription_id: int, *, before_id: int | None, limit: int
+    ) -> Page[OutboundDelivery]: ...
+
+
+class OrderRepository(Protocol):
+    """Orders, their lines and commitments, oversold exceptions and zone distances."""
+
+    def claim(
+        self,
+        channel: ChannelCode,
+        external_id: str,
+        *,
+        kind: OrderKind,
+        ship_to_zone: str | None,
+        channel_updated_at: datetime | None,
+        at: datetime,
+    ) -> int | None: ...
+    def find(
+        self, channel: ChannelCode, external_id: str, *, lock: bool = False
+    ) -> tuple[int, Order] | None: ...
+    def add_line(self, order_id: int, line: OrderLine) -> None: ...
+    def update_line(self, order_id: int, line: OrderLine) -> None: ...
+    def change_commitment(
+        self,
+        order_id: int,
+        line_no: int,
+        sku: Sku,
+        location: LocationCode,
+        *,
+        committed: int = 0,
+        shipped: int = 0,
+        returned: int = 0,
+    ) -> None: ...
+    def set_state(
+        self,
+        order_id: int,
+        status: OrderStatus,
+        *,
+        at: datetime,
+        channel_updated_at: datetime | None = None,
+    ) -> None: ...
+    def record_event(self, order_id: int, reference: str, *, at: datetime) -> bool: ...
+    def list_orders(
+        self, *, channel: ChannelCode | None, status: OrderStatus | None, limit: int
+    ) -> list[Order]: ...
+    def sync_exception(
+        self, order_id: int, line: OrderLine, *, short: Mapping[Sku, int], at: datetime
+    ) -> None: ...
+    def exceptions(
+        self, *, include_resolved: bool, channel: ChannelCode | None = None
+    ) -> list[OversoldException]: ...
+    def open_exception_orders(self) -> list[tuple[ChannelCode, str]]: ...
+    def oversold_items(self, skus: Iterable[Sku] | None) -> set[Sku]: ...
+    def zone_distances(self) -> dict[tuple[str, str], int]: ...
+    def set_zone_distance(self, zones: tuple[str, str], distance: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChannelConnection:
+    """How to reach a channel's account (see `stockpool sync connect`).
+
+    Attributes:
+        channel: our channel.
+        kind: the channel's kind (which connector serves it).
+        shop: the account's domain on the channel (webhooks name it).
+        base_url: where its API answers.
+        token: its API access token.
+        secrets: webhook signing secrets, current first.
+        heal: what reconciliation does with drift: "report" or "repush".
+        orders_cursor: the channel update time up to which orders were polled.
+    """
+
+    channel: ChannelCode
+    kind: str
+    shop: str
+    base_url: str
+    token: str
+    secrets: tuple[str, ...]
+    heal: str = "report"
+    orders_cursor: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SyncTask:
+    """A listing's newest value, waiting in the outbox to be pushed to its channel.
+
+    Attributes:
+        row_id: the listing's row.
+        listing: the listing's id on the channel.
+        item: the channel's item id; location: the channel's location id.
+        desired: the quantity to show; version: its version.
+        first_changed_at: the oldest change not yet acknowledged.
+        channel_quantity: what the channel holds as far as we know (None: unknown).
+        pushed_quantity: the last acknowledged quantity (None: never pushed).
+        attempts: failed attempts so far.
+    """
+
+    row_id: int
+    listing: ListingId
+    item: str
+    location: str
+    desired: int
+    version: int
+    first_changed_at: datetime
+    channel_quantity: int | None
+    pushed_quantity: int | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """A mapped listing's sync state, for reconciliation.
+
+    Attributes:
+        row_id: the listing's row; listing: its id; item, location: where it is on the
+            channel; ats: its stored ATS; pushed_quantity, pushed_at: the last acknowledged
+            push; pending: whether a newer value waits in the outbox.
+    """
+
+    row_id: int
+    listing: ListingId
+    item: str
+    location: str
+    ats: int
+    pushed_quantity: int | None
+    pushed_at: datetime | None
+    pending: bool
+
+
+@dataclass(frozen=True)
+class SyncHealth:
+    """One channel's sync health over a window (see `services.sync.status`)."""
+
+    channel: ChannelCode
+    lags_ms: list[int]
+    queue_depth: int
+    failures: int
+    failing_now: int
+    last_success: datetime | None
+    drift: int
+
+
+class SyncRepository(Protocol):
+    """Channel connections, listing mappings, the outbox and what became of each push."""
+
+    def enqueue(self, changes: Mapping[int, tuple[int, int]], *, at: datetime) -> None: ...
+    def enqueue_current(
+        self, channel: ChannelCode, rows: Collection[int] | None, *, at: datetime
+    ) -> int: ...
+    def save_connection(self, connection: ChannelConnection, *, at: datetime) -> None: ...
+    def connection(self, channel: ChannelCode) -> ChannelConnection | None: ...
+    def connections(self) -> list[ChannelConnection]: ...
+    def set_orders_cursor(self, channel: ChannelCode, cursor: datetime) -> None: ...
+    def map_listing(
+        self, channel: ChannelCode, listing: ListingId, *, item: str, location: str
+    ) -> int: ...
+    def listings_by_item(self, channel: ChannelCode) -> dict[str, ListingId]: ...
+    def states(self, channel: ChannelCode) -> list[SyncState]: ...
+    def candidates(
+        self, channel: ChannelCode, *, now: datetime, limit: int
+    ) -> list[SyncTask]: ...
+    def lease(self, rows: Collection[int], *, owner: str, until: datetime) -> None: ...
+    def velocity(self, channel: ChannelCode, *, since: datetime) -> dict[ListingId, int]: ...
+    def set_channel_quantity(self, quantities: Mapping[int, int | None]) -> None: ...
+    def acknowledge(
+        self, task: SyncTask, *, quantity: int, response_id: str | None, owner: str, at: datetime
+    ) -> None: ...
+    def release(
+        self,
+        task: SyncTask,
+        *,
+        owner: str,
+        next_attempt_at: datetime,
+        outcome: str | None,
+        error: str | None,
+        at: datetime,
+    ) -> None: ...
+    def units_since(
+        self, channel: ChannelCode, listings: Collection[ListingId], since: datetime
+    ) -> dict[ListingId, int]: ...
+    def save_drift(
+        self, row_id: int, *, expected: int, actual: int, cause: str, at: datetime
+    ) -> datetime: ...
+    def clear_drift(self, rows: Collection[int]) -> None: ...
+    def health(self, channel: ChannelCode, *, since: datetime) -> SyncHealth: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: everything in it commits together or not at all."""
 
@@ -240,6 +543,14 @@ class UnitOfWork(Protocol):
     def rules(self) -> RuleRepository: ...
     @property
     def ats(self) -> AtsRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def sync(self) -> SyncRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

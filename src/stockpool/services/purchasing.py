@@ -240,6 +240,7 @@ def set_expected(app: Services, po_id: int, expected_at: datetime) -> PurchaseOr
 def _receive_line(
     uow: UnitOfWork, po: PurchaseOrder, receipt: ReceiptLine, now: datetime
 ) -> PoLine:
+    uow.catalog.lock_item(receipt.sku)  # two receipts must not average from the same cost
     on_hand = sum(state.on_hand for _, state in uow.stock.states_of(receipt.sku))
     item = uow.catalog.get_item(receipt.sku)
     cost = moving_average_cost(item.unit_cost, on_hand, receipt.quantity, receipt.landed_cost)

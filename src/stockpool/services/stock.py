@@ -19,6 +19,7 @@ from stockpool.domain.ledger import (
 from stockpool.domain.quantities import StockState, UnavailableReason, require_units
 from stockpool.services.ats import refresh_listings
 from stockpool.services.context import Services
+from stockpool.services.events import record_stock_events
 from stockpool.services.ports import UnitOfWork
 
 COUNT_RETRIES = 20
@@ -36,11 +37,13 @@ def commit_stock_change(uow: UnitOfWork, app: Services) -> None:
     """Commit a unit of work that changed stock.
 
     Every stock-changing use case ends here, so that the listings depending on the changed
-    items have their available-to-sell recomputed and stored in the same transaction.
+    items have their available-to-sell recomputed and stored in the same transaction, with
+    the events that describe the change (see `services.events`).
     """
     touched = uow.stock.touched()
     if touched:
-        refresh_listings(uow, app, touched)
+        refreshed = refresh_listings(uow, app, touched)
+        record_stock_events(uow, app, touched, refreshed)
     uow.commit()
 
 

@@ -30,6 +30,8 @@ channels = Table(
     Column("account", String(200), nullable=False),
     Column("priority", Integer, nullable=False),
     Column("fee_rate", Numeric(7, 4), nullable=False),
+    # How orders of the channel choose locations (see stockpool.domain.sourcing).
+    Column("sourcing", String(20), nullable=False, server_default="priority"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("archived_at", UtcDateTime),

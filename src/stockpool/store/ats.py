@@ -6,13 +6,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select
 
 from stockpool.domain.ids import LocationCode, Sku
 from stockpool.store.allocation_tables import listings
+from stockpool.store.driver import DriverStatement, bind_datetime
 from stockpool.store.tables import items, locations, stock_levels
 
 _CHUNK = 900  # stay under SQLite's bound-parameter limit
+# Bulk reads and writes of every listing run on the driver (see `driver`).
+_ALL_STORED = DriverStatement("SELECT id, ats, ats_version FROM listings")
+_STORE = DriverStatement(
+    "UPDATE listings SET ats = :ats, ats_version = ats_version + 1, ats_at = :at WHERE id = :id"
+)
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -47,6 +53,8 @@ class SqlAts:
 
     def stored(self, listing_ids: Iterable[int] | None) -> dict[int, tuple[int, int]]:
         """The stored (ats, version) of listings by row id; all if None."""
+        if listing_ids is None:
+            return {row: (ats, version) for row, ats, version in _ALL_STORED.rows(self._c, {})}
         base = select(listings.c.id, listings.c.ats, listings.c.ats_version)
         queries = (
             [base]
@@ -63,11 +71,5 @@ class SqlAts:
         """Store new ATS values (by listing row id), each bumping that listing's version."""
         if not changes:
             return
-        stmt = (
-            update(listings)
-            .where(listings.c.id == bindparam("row_id"))
-            .values(ats=bindparam("new_ats"), ats_version=listings.c.ats_version + 1, ats_at=at)
-        )
-        self._c.execute(
-            stmt, [{"row_id": row_id, "new_ats": ats} for row_id, ats in changes.items()]
-        )
+        when = bind_datetime(self._c, at)
+        _STORE.many(self._c, [{"id": row, "ats": ats, "at": when} for row, ats in changes.items()])

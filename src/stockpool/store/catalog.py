@@ -73,6 +73,15 @@ class SqlCatalog:
             raise NotFound(f"unknown SKU {sku!r}")
         return self.get_item(sku)
 
+    def lock_item(self, sku: Sku) -> None:
+        """Hold the item's row until the end of the transaction (PostgreSQL; SQLite
+        transactions already hold the write lock), so read-modify-writes of it queue."""
+        query = select(items.c.id).where(items.c.sku == sku)
+        if self._c.dialect.name == "postgresql":
+            query = query.with_for_update()
+        if self._c.execute(query).first() is None:
+            raise NotFound(f"unknown SKU {sku!r}: add it with `stockpool item add`")
+
     def get_item(self, sku: Sku) -> Item:
         """One item by SKU, or NotFound."""
         row = self._c.execute(select(items).where(items.c.sku == sku)).first()

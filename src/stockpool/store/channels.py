@@ -20,8 +20,16 @@ from stockpool.store.allocation_tables import (
     channels,
     listings,
 )
+from stockpool.store.driver import DriverStatement
 from stockpool.store.ids import IdMap
 from stockpool.store.tables import items, locations
+
+# Every listing is read when a plan is compiled: straight on the driver (see `driver`).
+_PLAN_LISTINGS = DriverStatement(
+    "SELECT l.id, c.code, l.listing_id, l.channel_sku, i.sku, b.sku, l.units FROM listings l "
+    "JOIN channels c ON c.id = l.channel_id LEFT JOIN items i ON i.id = l.item_id "
+    "LEFT JOIN bundles b ON b.id = l.bundle_id WHERE l.archived_at IS NULL"
+)
 
 
 class SqlChannels:
@@ -218,21 +226,6 @@ class SqlChannels:
 
     def plan_listings(self) -> list[tuple[int, ChannelListing]]:
         """Active listings, only the columns allocation needs (no stored ATS), quickly."""
-        query = (
-            select(
-                listings.c.id,
-                channels.c.code,
-                listings.c.listing_id,
-                listings.c.channel_sku,
-                items.c.sku,
-                bundles.c.sku,
-                listings.c.units,
-            )
-            .join(channels, channels.c.id == listings.c.channel_id)
-            .outerjoin(items, items.c.id == listings.c.item_id)
-            .outerjoin(bundles, bundles.c.id == listings.c.bundle_id)
-            .where(listings.c.archived_at.is_(None))
-        )
         return [
             (
                 row_id,
@@ -245,7 +238,7 @@ class SqlChannels:
                     item is None,
                 ),
             )
-            for row_id, code, lid, csku, item, bundle, units in self._c.execute(query)
+            for row_id, code, lid, csku, item, bundle, units in _PLAN_LISTINGS.rows(self._c, {})
         ]
 
     def get_listing(
@@ -256,6 +249,13 @@ class SqlChannels:
             if found.listing_id == listing_id:
                 return row_id, found
         raise NotFound(f"channel {channel} has no listing {listing_id!r}")
+
+    def sourcing(self, code: ChannelCode) -> str:
+        """The sourcing strategy of a channel's orders."""
+        found = self._c.execute(select(channels.c.sourcing).where(channels.c.code == code)).scalar()
+        if found is None:
+            raise NotFound(f"unknown channel {code!r}: add it with `stockpool channel add`")
+        return str(found)
 
     def item_tags(self) -> dict[Sku, tuple[str, ...]]:
         """The tags of every item that has any."""

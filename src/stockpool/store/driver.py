@@ -9,7 +9,7 @@ once with `:name` parameters, which sqlite3 takes as they are and psycopg as `%(
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,26 @@ class DriverStatement:
         finally:
             cursor.close()
         return None if row is None else tuple(row)
+
+    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute a query and return every row (for bulk reads)."""
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self._sql(connection), params)
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def many(self, connection: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per parameter set (for bulk writes)."""
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(self._sql(connection), params)
+        finally:
+            cursor.close()
+
+    def _sql(self, connection: Connection) -> str:
+        return self.postgresql if connection.dialect.name == "postgresql" else self.sqlite
 
 
 _datetime_binders: dict[str, Callable[[Any], Any]] = {}

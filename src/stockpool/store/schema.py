@@ -4,7 +4,22 @@ Tables live in modules by concept (`tables` for the catalog and ledger, more bes
 migrations and schema checks use this module so that none is forgotten.
 """
 
-from stockpool.store import allocation_tables, purchasing_tables, tables
+from stockpool.store import (
+    allocation_tables,
+    api_tables,
+    order_tables,
+    purchasing_tables,
+    sync_tables,
+    tables,
+)
 from stockpool.store.tables import metadata
 
-__all__ = ["allocation_tables", "metadata", "purchasing_tables", "tables"]
+__all__ = [
+    "allocation_tables",
+    "api_tables",
+    "metadata",
+    "order_tables",
+    "purchasing_tables",
+    "sync_tables",
+    "tables",
+]

@@ -9,7 +9,7 @@ a level, on SQLite and on PostgreSQL alike, without relying on an isolation leve
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from stockpool.domain.transfers import OPEN_STATUSES
 from stockpool.store import bulk_levels
 from stockpool.store.driver import DriverStatement, bind_datetime
 from stockpool.store.ids import IdMap
+from stockpool.store.order_tables import order_commitments
 from stockpool.store.purchasing_tables import purchase_order_lines, purchase_orders
 from stockpool.store.tables import (
     items,
@@ -62,6 +63,13 @@ _UPDATE_SQL = (
 )
 _UPDATE = DriverStatement(f"{_UPDATE_SQL} {_RETURNING}")
 _UPDATE_EXPECTING = DriverStatement(f"{_UPDATE_SQL} AND on_hand = :expect {_RETURNING}")
+_LOCK_ITEMS = (
+    "SELECT i.sku, l.code, s.available FROM stock_levels s "
+    "JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id "
+    "WHERE i.sku {where} ORDER BY i.sku, l.code"
+)
+_LOCK_ITEMS_POSTGRES = _LOCK_ITEMS.format(where="= ANY(%s)") + " FOR UPDATE OF s"
+_LOCK_ITEMS_SQLITE = _LOCK_ITEMS.replace("{where}", "IN ({marks})")
 _INSERT_MOVEMENT = DriverStatement(
     "INSERT INTO movements (item_id, location_id, kind, quantity, reason, actor, reference, at) "
     "VALUES (:item_id, :location_id, :kind, :quantity, :reason, :actor, :reference, :at)"
@@ -116,6 +124,10 @@ class SqlStock:
     def touched(self) -> set[Sku]:
         """The items whose balances this unit of work changed."""
         return self._touched
+
+    def touch(self, skus: Iterable[Sku]) -> None:
+        """Mark items whose listings must be recomputed although no balance changed."""
+        self._touched.update(skus)
 
     def apply(
         self, sku: Sku, location: LocationCode, delta: StockDelta, *, expect_on_hand: int | None
@@ -310,8 +322,42 @@ class SqlStock:
             yield (Sku(sku), LocationCode(code)), UnavailableReason(reason), int(total)
 
     def open_commitments(self) -> dict[LevelKey, int]:
-        """Units committed to open order lines per level (no orders module yet: none)."""
-        return {}
+        """Units committed to open order lines per level."""
+        query = (
+            select(items.c.sku, locations.c.code, func.sum(order_commitments.c.committed))
+            .join(items, items.c.id == order_commitments.c.item_id)
+            .join(locations, locations.c.id == order_commitments.c.location_id)
+            .group_by(items.c.sku, locations.c.code)
+        )
+        return {
+            (Sku(sku), LocationCode(code)): int(total)
+            for sku, code, total in self._c.execute(query)
+            if total
+        }
+
+    def lock_items(self, skus: Collection[Sku]) -> dict[Sku, dict[LocationCode, int]]:
+        """Lock every stock level of these items in (SKU, location) order; their available.
+
+        On PostgreSQL the rows stay locked (`FOR UPDATE`) until the transaction ends; SQLite
+        transactions already hold the database's write lock. Levels not yet created hold
+        nothing to sell and need no lock.
+        """
+        wanted = sorted(set(skus))
+        found: dict[Sku, dict[LocationCode, int]] = {sku: {} for sku in wanted}
+        if not wanted:
+            return found
+        cursor = self._c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if self._c.dialect.name == "postgresql":
+                cursor.execute(_LOCK_ITEMS_POSTGRES, (wanted,))
+            else:
+                marks = ", ".join("?" * len(wanted))
+                cursor.execute(_LOCK_ITEMS_SQLITE.format(marks=marks), wanted)
+            for sku, code, available in cursor.fetchall():
+                found[Sku(sku)][LocationCode(code)] = int(available)
+        finally:
+            cursor.close()
+        return found
 
     def open_incoming(self) -> dict[LevelKey, int]:
         """Units on their way to each level: open transfers and open purchase orders."""

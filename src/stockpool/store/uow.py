@@ -9,14 +9,18 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from stockpool.domain.errors import StockpoolError
+from stockpool.store.access import SqlAccess
 from stockpool.store.ats import SqlAts
 from stockpool.store.catalog import SqlCatalog
 from stockpool.store.channels import SqlChannels
 from stockpool.store.counts import SqlCounts
+from stockpool.store.events import SqlEvents
 from stockpool.store.ids import IdCache, IdMap
+from stockpool.store.orders import SqlOrders
 from stockpool.store.purchasing import SqlPurchasing
 from stockpool.store.rules import SqlRules
 from stockpool.store.stock import SqlStock
+from stockpool.store.sync import SqlSync
 from stockpool.store.transfers import SqlTransfers
 
 
@@ -36,6 +40,10 @@ class SqlUnitOfWork:
     channels: SqlChannels
     rules: SqlRules
     ats: SqlAts
+    orders: SqlOrders
+    access: SqlAccess
+    events: SqlEvents
+    sync: SqlSync
 
     def __init__(self, engine: Engine, cache: IdCache) -> None:
         self._engine = engine
@@ -54,6 +62,10 @@ class SqlUnitOfWork:
         self.channels = SqlChannels(self.connection, self._ids)
         self.rules = SqlRules(self.connection)
         self.ats = SqlAts(self.connection)
+        self.orders = SqlOrders(self.connection, self._ids)
+        self.access = SqlAccess(self.connection)
+        self.events = SqlEvents(self.connection)
+        self.sync = SqlSync(self.connection)
         return self
 
     def __exit__(

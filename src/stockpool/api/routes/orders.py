@@ -1,0 +1,198 @@
+"""Orders: check-and-reserve and the lifecycle (operators), ingest (integrations too)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from stockpool.api.pagination import Cursor, Limit, paginate
+from stockpool.api.problems import documented
+from stockpool.api.routing import AuditedRoute
+from stockpool.api.schemas.orders import (
+    ExceptionPublic,
+    ExceptionsPublic,
+    IngestedPublic,
+    OrderLineCreate,
+    OrderNotification,
+    OrderPublic,
+    OrdersPublic,
+    ReserveCreate,
+    ReturnCreate,
+    ShortfallProblem,
+    Transition,
+)
+from stockpool.api.security import Ingester, Operator, Reader, services_of
+from stockpool.domain.errors import InvalidInput
+from stockpool.domain.ids import ListingId
+from stockpool.domain.orders import LineRequest, NotificationKind
+from stockpool.services import order_lifecycle, orders
+from stockpool.services.stock import Actor
+
+router = APIRouter(
+    tags=["orders"], route_class=AuditedRoute, responses=documented(401, 403, 404, 422)
+)
+ChannelPath = Annotated[str, Path(min_length=1, max_length=100)]
+ExternalPath = Annotated[str, Path(min_length=1, max_length=200)]
+WRITE = documented(404, 409, 413)
+WINDOW = 10_000
+
+
+def _requests(lines: list[OrderLineCreate]) -> list[LineRequest]:
+    return [LineRequest(ListingId(x.listing), x.quantity) for x in lines]
+
+
+def _units(body: Transition) -> dict[int, int] | None:
+    if body.lines is None:
+        return None
+    found: dict[int, int] = {}
+    for x in body.lines:
+        if x.line in found:
+            raise InvalidInput(f"line {x.line} is given twice")
+        found[x.line] = x.quantity
+    return found
+
+
+@router.post(
+    "/orders/reserve",
+    status_code=201,
+    summary="Check and reserve an order",
+    responses={
+        **documented(404, 413),
+        200: {"model": OrderPublic, "description": "Accepted before (a retry): as it is."},
+        409: {"model": ShortfallProblem, "description": "Refused: lines that do not fit."},
+    },
+)
+def reserve(
+    request: Request, response: Response, key: Operator, body: ReserveCreate
+) -> OrderPublic:
+    """Accept the order only if every line fits its listing's ATS now (201); otherwise
+    refuse it with the shortfall per line (409) and change nothing."""
+    result = orders.reserve(
+        services_of(request),
+        body.channel,
+        body.external_id,
+        _requests(body.lines),
+        ship_to_zone=body.ship_to_zone,
+        actor=Actor(key.actor),
+    )
+    if result.replayed:
+        response.status_code = 200
+    return OrderPublic.of(result.order)
+
+
+@router.post("/orders/ingest", summary="Ingest a channel's order", responses=WRITE)
+def ingest(request: Request, key: Ingester, body: OrderNotification) -> IngestedPublic:
+    """Record a channel's order exactly once, whatever order its notifications come in;
+    lines stock cannot cover become oversold exceptions."""
+    note = orders.Notification(
+        kind=NotificationKind(body.kind),
+        channel=body.channel,
+        external_id=body.external_id,
+        updated_at=body.updated_at,
+        lines=tuple(_requests(body.lines)),
+        ship_to_zone=body.ship_to_zone,
+    )
+    result = orders.ingest(services_of(request), note, actor=Actor(key.actor))
+    return IngestedPublic(action=result.action, order=OrderPublic.of(result.order))
+
+
+@router.get("/orders", summary="List orders")
+def list_orders(
+    request: Request,
+    _key: Reader,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    channel: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(description="open, shipped or cancelled")] = None,
+) -> OrdersPublic:
+    """Orders, newest first."""
+    found = orders.list_orders(services_of(request), channel=channel, status=status, limit=WINDOW)
+    numbered = list(enumerate(found))
+    page, following = paginate(numbered, lambda pair: pair[0], cursor, limit)
+    return OrdersPublic(data=[OrderPublic.of(o) for _, o in page], next_cursor=following)
+
+
+@router.get("/orders/exceptions", summary="Oversold exceptions")
+def list_exceptions(
+    request: Request,
+    _key: Reader,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+    channel: Annotated[str | None, Query(max_length=100)] = None,
+    resolved: Annotated[bool, Query(description="Include resolved ones.")] = False,
+) -> ExceptionsPublic:
+    """Oversold exceptions, oldest first (open ones only unless `resolved`)."""
+    found = orders.exceptions(services_of(request), include_resolved=resolved, channel=channel)
+    numbered = list(enumerate(found))
+    page, following = paginate(numbered, lambda pair: pair[0], cursor, limit)
+    return ExceptionsPublic(data=[ExceptionPublic.of(x) for _, x in page], next_cursor=following)
+
+
+@router.get("/orders/{channel}/{external_id}", summary="Get an order", responses=documented(404))
+def get_order(
+    request: Request, _key: Reader, channel: ChannelPath, external_id: ExternalPath
+) -> OrderPublic:
+    """One order with its lines and where each is committed."""
+    return OrderPublic.of(orders.show(services_of(request), channel, external_id))
+
+
+@router.post("/orders/{channel}/{external_id}/ship", summary="Ship units", responses=WRITE)
+def ship(
+    request: Request,
+    key: Operator,
+    channel: ChannelPath,
+    external_id: ExternalPath,
+    body: Transition,
+) -> OrderPublic:
+    """Ship listing units per line (every covered open unit when `lines` is absent)."""
+    order = order_lifecycle.ship(
+        services_of(request),
+        channel,
+        external_id,
+        _units(body),
+        reference=body.reference,
+        actor=Actor(key.actor),
+    )
+    return OrderPublic.of(order)
+
+
+@router.post("/orders/{channel}/{external_id}/cancel", summary="Cancel units", responses=WRITE)
+def cancel(
+    request: Request,
+    key: Operator,
+    channel: ChannelPath,
+    external_id: ExternalPath,
+    body: Transition,
+) -> OrderPublic:
+    """Cancel open units per line (the whole order when `lines` is absent)."""
+    order = order_lifecycle.cancel(
+        services_of(request),
+        channel,
+        external_id,
+        _units(body),
+        reference=body.reference,
+        actor=Actor(key.actor),
+    )
+    return OrderPublic.of(order)
+
+
+@router.post("/orders/{channel}/{external_id}/return", summary="Return units", responses=WRITE)
+def return_units(
+    request: Request,
+    key: Operator,
+    channel: ChannelPath,
+    external_id: ExternalPath,
+    body: ReturnCreate,
+) -> OrderPublic:
+    """Take shipped units back, to available or (with `damaged`) to damaged."""
+    order = order_lifecycle.return_units(
+        services_of(request),
+        channel,
+        external_id,
+        _units(body),
+        damaged=body.damaged,
+        reference=body.reference,
+        actor=Actor(key.actor),
+    )
+    return OrderPublic.of(order)

@@ -1,0 +1,44 @@
+"""Use cases of the audit log: record a write through the API, and list the log.
+
+The entry of a write and, when the request carried an Idempotency-Key, the answer kept for
+its retries are stored in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stockpool.domain.access import AuditEntry, StoredResponse
+from stockpool.domain.errors import InvalidInput
+from stockpool.services.context import Services
+from stockpool.services.ports import AuditFilter, Page
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The answer to keep for an Idempotency-Key."""
+
+    key_id: int
+    idempotency_key: str
+    response: StoredResponse
+
+
+def record(app: Services, entry: AuditEntry, *, completes: Completion | None = None) -> None:
+    """Append an audit entry (and keep an idempotent answer) in one transaction."""
+    with app.uow() as uow:
+        uow.access.record_audit(entry)
+        if completes is not None:
+            uow.access.finish_idempotency(
+                completes.key_id, completes.idempotency_key, completes.response
+            )
+        uow.commit()
+
+
+def list_entries(
+    app: Services, wanted: AuditFilter, *, before_id: int | None = None, limit: int = 100
+) -> Page[AuditEntry]:
+    """Audit entries, newest first."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000")
+    with app.uow() as uow:
+        return uow.access.audit_page(wanted, before_id=before_id, limit=limit)

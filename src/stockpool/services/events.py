@@ -1,0 +1,83 @@
+"""Use cases of the event feed: record events with the change, read them in order.
+
+Use cases record events through `publish`, inside the unit of work of the change itself,
+so an event exists exactly when its change was committed. Stock-changing use cases do it
+in `services.stock.commit_stock_change`: one `stock.changed` per item whose stock moved
+and one `ats.changed` per listing whose available-to-sell changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from stockpool.domain.errors import InvalidInput
+from stockpool.domain.events import Event, EventType, NewEvent
+from stockpool.domain.ids import Sku
+from stockpool.services.ats import RefreshResult
+from stockpool.services.context import Services
+from stockpool.services.ports import UnitOfWork
+
+
+def publish(uow: UnitOfWork, app: Services, events: Iterable[NewEvent]) -> None:
+    """Record events in the unit of work of the change they describe."""
+    batch = list(events)
+    if batch:
+        uow.events.append(batch, at=app.clock())
+
+
+def record_stock_events(
+    uow: UnitOfWork, app: Services, touched: Collection[Sku], refreshed: RefreshResult | None
+) -> None:
+    """Record the stock and ATS changes of a stock-changing unit of work."""
+    found = [NewEvent(EventType.STOCK_CHANGED, sku, None, {"sku": sku}) for sku in sorted(touched)]
+    if refreshed is not None:
+        found += ats_events(uow, app, refreshed)
+    publish(uow, app, found)
+
+
+def ats_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list[NewEvent]:
+    """One `ats.changed` per listing whose stored ATS changed."""
+    if not refreshed.changed:
+        return []
+    listings = app.plans.get(uow, app.clock()).listings
+    found = []
+    for (channel, listing), (ats, version) in sorted(refreshed.changed.items()):
+        entry = listings.get((channel, listing))
+        sku = entry.sku if entry is not None else None
+        payload = {"channel": channel, "listing": listing, "sku": sku, "ats": ats}
+        found.append(NewEvent(EventType.ATS_CHANGED, sku, channel, {**payload, "version": version}))
+    return found
+
+
+def events_after(
+    app: Services,
+    after_id: int,
+    *,
+    item: str | None = None,
+    channel: str | None = None,
+    types: Collection[str] | None = None,
+    limit: int = 100,
+) -> list[Event]:
+    """Events after `after_id`, oldest first, optionally about one item or channel."""
+    if after_id < 0:
+        raise InvalidInput("after must be 0 or more")
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000")
+    known = {t.value for t in EventType}
+    unknown = sorted(set(types or ()) - known)
+    if unknown:
+        raise InvalidInput(f"unknown event type {unknown[0]!r}: one of {', '.join(sorted(known))}")
+    with app.uow() as uow:
+        return uow.events.after(
+            after_id,
+            limit=limit,
+            item=item,
+            channel=channel,
+            types=None if not types else set(types),
+        )
+
+
+def last_event_id(app: Services) -> int:
+    """The id of the newest event (0 if none)."""
+    with app.uow() as uow:
+        return uow.events.last_id()

@@ -1,0 +1,150 @@
+"""Use cases of sourcing: a channel's strategy, the zone distance table, and order lines.
+
+`OrderDesk` gathers, inside one unit of work, what an order of one channel needs: the
+compiled allocation plan, the channel's sourcing policy, and the resolution of the
+channel's listings to their leaf items. `commit_takes` and `release_units` apply the
+commitments that the domain decided, stock level by stock level in (SKU, location) order,
+each with ONE conditional write that refuses to take `available` below zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from threading import Lock
+
+from stockpool.domain.allocation import AllocationPlan, PlannedListing
+from stockpool.domain.catalog import require_code
+from stockpool.domain.errors import InvalidInput, NotFound
+from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
+from stockpool.domain.ledger import StockDelta
+from stockpool.domain.orders import OrderLine
+from stockpool.domain.reservation import Takes, channel_index
+from stockpool.domain.sourcing import (
+    Site,
+    SourcingPolicy,
+    SourcingStrategy,
+    ZoneDistances,
+    require_distance,
+    zone_pair,
+)
+from stockpool.services.allocation_plan import CompiledPlan
+from stockpool.services.context import Services
+from stockpool.services.ports import UnitOfWork
+
+
+class _BundleIndex:
+    """Bundle listings of the newest plan by key (a process cache, like the plan itself)."""
+
+    def __init__(self) -> None:
+        self._plan: AllocationPlan | None = None
+        self._index: dict[tuple[ChannelCode, ListingId], PlannedListing] = {}
+        self._lock = Lock()
+
+    def get(self, plan: AllocationPlan, key: tuple[ChannelCode, ListingId]) -> PlannedListing:
+        with self._lock:
+            if self._plan is not plan:
+                self._index = {entry.key: entry for entry in plan.bundled}
+                self._plan = plan
+            return self._index[key]
+
+
+_bundles = _BundleIndex()
+
+
+@dataclass(frozen=True)
+class OrderDesk:
+    """What orders of one channel need, read once per unit of work."""
+
+    channel: ChannelCode
+    compiled: CompiledPlan
+    index: int
+    policy: SourcingPolicy
+
+    @property
+    def plan(self) -> AllocationPlan:
+        """The allocation plan."""
+        return self.compiled.plan
+
+    def line(self, line_no: int, listing_id: ListingId, quantity: int) -> OrderLine:
+        """A new line of this channel's listing, with its leaf items per listing unit."""
+        key = (self.channel, listing_id)
+        listing = self.compiled.listings.get(key)
+        if listing is None:
+            raise NotFound(f"channel {self.channel} has no listing {listing_id!r}")
+        if listing.is_bundle:
+            entry = _bundles.get(self.plan, key)
+        else:
+            entry = next(e for e in self.plan.singles[listing.sku] if e.key == key)
+        components = tuple(sorted((sku, q * entry.multiplier) for sku, q in entry.components))
+        return OrderLine(line_no, listing_id, listing.sku, components, quantity)
+
+
+def open_desk(
+    uow: UnitOfWork, app: Services, channel: ChannelCode, *, ship_to: str | None = None
+) -> OrderDesk:
+    """The order desk of a channel in `uow`."""
+    compiled = app.plans.get(uow, app.clock())
+    try:
+        index = channel_index(compiled.plan, channel)
+    except KeyError:
+        uow.channels.get_channel(channel)  # NotFound for an unknown channel
+        raise InvalidInput(f"channel {channel} is archived: it takes no orders") from None
+    strategy = SourcingStrategy(uow.channels.sourcing(channel))
+    sites = {
+        loc.code: Site(loc.code, loc.priority, loc.zone)
+        for loc in uow.catalog.list_locations(include_archived=False)
+    }
+    distances = ZoneDistances()
+    if strategy is SourcingStrategy.NEAREST_ZONE and ship_to is not None:
+        distances = ZoneDistances(uow.orders.zone_distances())
+    policy = SourcingPolicy(strategy, sites, distances, ship_to)
+    return OrderDesk(channel, compiled, index, policy)
+
+
+def commit_takes(
+    uow: UnitOfWork, order_id: int, lines: Sequence[OrderLine], takes: Sequence[Takes]
+) -> None:
+    """Record the commitments of lines and add them to `committed`, level by level in key
+    order (each write refuses to take available below zero: InsufficientStock)."""
+    totals: dict[tuple[Sku, LocationCode], int] = {}
+    for line, got in zip(lines, takes, strict=True):
+        for sku, places in got.items():
+            for code, units in places.items():
+                if units:
+                    uow.orders.change_commitment(order_id, line.line_no, sku, code, committed=units)
+                    totals[(sku, code)] = totals.get((sku, code), 0) + units
+    for (sku, code), units in sorted(totals.items()):
+        uow.stock.apply(sku, code, StockDelta(committed=units), expect_on_hand=None)
+
+
+def release_units(
+    uow: UnitOfWork,
+    order_id: int,
+    line_no: int,
+    units: Mapping[Sku, Sequence[tuple[LocationCode, int]]],
+) -> None:
+    """Release committed units of a line back to available (key order)."""
+    for sku, places in sorted(units.items()):
+        for code, count in sorted(places):
+            uow.orders.change_commitment(order_id, line_no, sku, code, committed=-count)
+            uow.stock.apply(sku, code, StockDelta(committed=-count), expect_on_hand=None)
+
+
+def set_zone_distance(app: Services, a: str, b: str, distance: int) -> tuple[str, str, int]:
+    """Set the distance between two zones (the same both ways)."""
+    first = require_code(a, what="zone")
+    second = require_code(b, what="zone")
+    if first == second:
+        raise InvalidInput("the distance within a zone is always 0")
+    units = require_distance(distance)
+    with app.uow() as uow:
+        uow.orders.set_zone_distance(zone_pair(first, second), units)
+        uow.commit()
+    return (*zone_pair(first, second), units)
+
+
+def zone_distances(app: Services) -> list[tuple[str, str, int]]:
+    """Every zone distance, by zones."""
+    with app.uow() as uow:
+        return sorted((a, b, d) for (a, b), d in uow.orders.zone_distances().items())

@@ -1,0 +1,325 @@
+"""Orders, their lines and commitments, oversold exceptions and zone distances in the database.
+
+Commitments are kept per (order line, item, location): the sum of the open ones is the
+`committed` balance of each stock level, which `stockpool verify` rebuilds from them. The
+hottest statements (the order header, its lines and commitments) run on the driver.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from stockpool.domain.errors import NotFound
+from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
+from stockpool.domain.orders import (
+    Commitment,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+)
+from stockpool.store.allocation_tables import channels
+from stockpool.store.driver import DriverStatement, bind_datetime
+from stockpool.store.ids import IdMap
+from stockpool.store.order_tables import (
+    order_commitments,
+    order_events,
+    order_lines,
+    orders,
+)
+from stockpool.store.oversold import OversoldRecords
+from stockpool.store.tables import items, locations
+
+_CHUNK = 900
+
+_CLAIM = DriverStatement(
+    "INSERT INTO orders (channel_id, external_id, kind, status, ship_to_zone, "
+    "channel_updated_at, created_at, updated_at) VALUES (:channel_id, :external_id, :kind, "
+    ":status, :ship_to_zone, :channel_updated_at, :at, :at) "
+    "ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id"
+)
+_ADD_LINE = DriverStatement(
+    "INSERT INTO order_lines (order_id, line_no, listing_id, sku, components, quantity, "
+    "shipped, cancelled, returned) VALUES (:order_id, :line_no, :listing_id, :sku, "
+    ":components, :quantity, 0, 0, 0) RETURNING id"
+)
+_COMMIT = DriverStatement(
+    "INSERT INTO order_commitments (line_id, item_id, location_id, committed, shipped, "
+    "returned) VALUES (:line_id, :item_id, :location_id, :committed, :shipped, :returned) "
+    "ON CONFLICT (line_id, item_id, location_id) DO UPDATE SET "
+    "committed = order_commitments.committed + excluded.committed, "
+    "shipped = order_commitments.shipped + excluded.shipped, "
+    "returned = order_commitments.returned + excluded.returned"
+)
+
+_CHANGE = DriverStatement(
+    "UPDATE order_commitments SET committed = committed + :committed, "
+    "shipped = shipped + :shipped, returned = returned + :returned "
+    "WHERE line_id = :line_id AND item_id = :item_id AND location_id = :location_id"
+)
+
+
+def _components_json(components: Iterable[tuple[Sku, int]]) -> str:
+    return json.dumps(dict(components), sort_keys=True)
+
+
+class SqlOrders(OversoldRecords):
+    """Order repository on one connection (inside a unit of work).
+
+    Oversold exceptions and zone distances come from `OversoldRecords`.
+    """
+
+    def __init__(self, connection: Connection, ids: IdMap) -> None:
+        self._c = connection
+        self._ids = ids
+        self._line_ids: dict[tuple[int, int], int] = {}
+        self._channel_ids: dict[ChannelCode, int] = {}
+        self._oversold_known: dict[Sku, bool] = {}
+
+    def _channel_id(self, code: ChannelCode) -> int:
+        found = self._channel_ids.get(code)
+        if found is None:
+            found = self._c.execute(select(channels.c.id).where(channels.c.code == code)).scalar()
+            if found is None:
+                raise NotFound(f"unknown channel {code!r}: add it with `stockpool channel add`")
+            self._channel_ids[code] = int(found)
+        return int(found)
+
+    # -- orders ----------------------------------------------------------------------------
+    def claim(
+        self,
+        channel: ChannelCode,
+        external_id: str,
+        *,
+        kind: OrderKind,
+        ship_to_zone: str | None,
+        channel_updated_at: datetime | None,
+        at: datetime,
+    ) -> int | None:
+        """Insert an order header; None if the channel has an order with that id already.
+
+        On PostgreSQL a concurrent insert of the same id waits for the other transaction.
+        """
+        row = _CLAIM.run(
+            self._c,
+            {
+                "channel_id": self._channel_id(channel),
+                "external_id": external_id,
+                "kind": kind.value,
+                "status": OrderStatus.OPEN.value,
+                "ship_to_zone": ship_to_zone,
+                "channel_updated_at": None
+                if channel_updated_at is None
+                else bind_datetime(self._c, channel_updated_at),
+                "at": bind_datetime(self._c, at),
+            },
+        )
+        return None if row is None else int(row[0])
+
+    def find(
+        self, channel: ChannelCode, external_id: str, *, lock: bool = False
+    ) -> tuple[int, Order] | None:
+        """An order with its lines and commitments, locked (PostgreSQL) with `lock`."""
+        query = select(orders).where(
+            orders.c.channel_id == self._channel_id(channel), orders.c.external_id == external_id
+        )
+        if lock and self._c.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self._c.execute(query).first()
+        if row is None:
+            return None
+        return row.id, self._order(row, channel)
+
+    def _order(self, row: Any, channel: ChannelCode) -> Order:
+        lines = self._lines([row.id]).get(row.id, ())
+        return Order(
+            channel=channel,
+            external_id=row.external_id,
+            kind=OrderKind(row.kind),
+            status=OrderStatus(row.status),
+            lines=tuple(lines),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            ship_to_zone=row.ship_to_zone,
+            channel_updated_at=row.channel_updated_at,
+        )
+
+    def _lines(self, order_ids: list[int]) -> dict[int, list[OrderLine]]:
+        found: dict[int, list[OrderLine]] = {}
+        if not order_ids:
+            return found
+        held = self._commitments(order_ids)
+        query = (
+            select(order_lines)
+            .where(order_lines.c.order_id.in_(order_ids))
+            .order_by(order_lines.c.order_id, order_lines.c.line_no)
+        )
+        for r in self._c.execute(query):
+            self._line_ids[(r.order_id, r.line_no)] = r.id
+            components = tuple(sorted((Sku(s), int(q)) for s, q in dict(r.components).items()))
+            found.setdefault(r.order_id, []).append(
+                OrderLine(
+                    line_no=r.line_no,
+                    listing_id=ListingId(r.listing_id),
+                    sku=Sku(r.sku),
+                    components=components,
+                    quantity=r.quantity,
+                    shipped=r.shipped,
+                    cancelled=r.cancelled,
+                    returned=r.returned,
+                    commitments=tuple(held.get(r.id, ())),
+                )
+            )
+        return found
+
+    def _commitments(self, order_ids: list[int]) -> dict[int, list[Commitment]]:
+        query = (
+            select(
+                order_commitments.c.line_id,
+                items.c.sku,
+                locations.c.code,
+                order_commitments.c.committed,
+                order_commitments.c.shipped,
+                order_commitments.c.returned,
+            )
+            .join(order_lines, order_lines.c.id == order_commitments.c.line_id)
+            .join(items, items.c.id == order_commitments.c.item_id)
+            .join(locations, locations.c.id == order_commitments.c.location_id)
+            .where(order_lines.c.order_id.in_(order_ids))
+            .order_by(order_commitments.c.line_id, locations.c.priority, locations.c.code)
+        )
+        found: dict[int, list[Commitment]] = {}
+        for line_id, sku, code, committed, shipped, returned in self._c.execute(query):
+            found.setdefault(line_id, []).append(
+                Commitment(Sku(sku), LocationCode(code), committed, shipped, returned)
+            )
+        return found
+
+    def add_line(self, order_id: int, line: OrderLine) -> None:
+        """Record a new line of an order (with nothing committed yet)."""
+        row = _ADD_LINE.run(
+            self._c,
+            {
+                "order_id": order_id,
+                "line_no": line.line_no,
+                "listing_id": line.listing_id,
+                "sku": line.sku,
+                "components": _components_json(line.components),
+                "quantity": line.quantity,
+            },
+        )
+        assert row is not None
+        self._line_ids[(order_id, line.line_no)] = int(row[0])
+
+    def _line_id(self, order_id: int, line_no: int) -> int:
+        found = self._line_ids.get((order_id, line_no))
+        if found is None:
+            found = self._c.execute(
+                select(order_lines.c.id).where(
+                    order_lines.c.order_id == order_id, order_lines.c.line_no == line_no
+                )
+            ).scalar_one()
+            self._line_ids[(order_id, line_no)] = found
+        return found
+
+    def update_line(self, order_id: int, line: OrderLine) -> None:
+        """Store a line's quantity and its shipped, cancelled and returned units."""
+        self._c.execute(
+            update(order_lines)
+            .where(order_lines.c.id == self._line_id(order_id, line.line_no))
+            .values(
+                quantity=line.quantity,
+                shipped=line.shipped,
+                cancelled=line.cancelled,
+                returned=line.returned,
+            )
+        )
+
+    def change_commitment(
+        self,
+        order_id: int,
+        line_no: int,
+        sku: Sku,
+        location: LocationCode,
+        *,
+        committed: int = 0,
+        shipped: int = 0,
+        returned: int = 0,
+    ) -> None:
+        """Add (signed) units to one commitment of a line (taking only from one held)."""
+        # Only a new commitment may create the row; SQLite checks an upsert's new row first.
+        fresh = committed > 0 and shipped == 0 and returned == 0
+        statement = _COMMIT if fresh else _CHANGE
+        statement.run(
+            self._c,
+            {
+                "line_id": self._line_id(order_id, line_no),
+                "item_id": self._ids.item(sku),
+                "location_id": self._ids.location(location),
+                "committed": committed,
+                "shipped": shipped,
+                "returned": returned,
+            },
+        )
+
+    def set_state(
+        self,
+        order_id: int,
+        status: OrderStatus,
+        *,
+        at: datetime,
+        channel_updated_at: datetime | None = None,
+    ) -> None:
+        """Store an order's status (and the channel's update time of what was applied)."""
+        values: dict[str, Any] = {"status": status.value, "updated_at": at}
+        if channel_updated_at is not None:
+            values["channel_updated_at"] = channel_updated_at
+        self._c.execute(update(orders).where(orders.c.id == order_id).values(**values))
+
+    def record_event(self, order_id: int, reference: str, *, at: datetime) -> bool:
+        """Remember that a transition with this reference was applied; False if it was."""
+        done = self._c.execute(
+            select(order_events.c.at).where(
+                order_events.c.order_id == order_id, order_events.c.reference == reference
+            )
+        ).first()
+        if done is not None:
+            return False
+        self._c.execute(insert(order_events).values(order_id=order_id, reference=reference, at=at))
+        return True
+
+    def list_orders(
+        self, *, channel: ChannelCode | None, status: OrderStatus | None, limit: int
+    ) -> list[Order]:
+        """The newest orders first, with their lines."""
+        query = (
+            select(orders, channels.c.code.label("channel_code"))
+            .join(channels, channels.c.id == orders.c.channel_id)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(limit)
+        )
+        if channel is not None:
+            query = query.where(orders.c.channel_id == self._channel_id(channel))
+        if status is not None:
+            query = query.where(orders.c.status == status.value)
+        rows = list(self._c.execute(query))
+        lines = self._lines([r.id for r in rows])
+        return [
+            Order(
+                channel=ChannelCode(r.channel_code),
+                external_id=r.external_id,
+                kind=OrderKind(r.kind),
+                status=OrderStatus(r.status),
+                lines=tuple(lines.get(r.id, ())),
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+                ship_to_zone=r.ship_to_zone,
+                channel_updated_at=r.channel_updated_at,
+            )
+            for r in rows
+        ]
