@@ -157,16 +157,23 @@ class PlanCache:
         self._lock = Lock()
 
     def get(self, uow: UnitOfWork, now: datetime) -> CompiledPlan:
-        """A plan valid for the configuration `uow` sees, at `now`."""
+        """A plan valid for the configuration `uow` sees, at `now`.
+
+        The configuration version is read once per unit of work: a use case that asks
+        several times (reserve, then recompute) gets the same plan without another query.
+        """
+        memo = uow.memo.get(self)
+        if isinstance(memo, CompiledPlan) and memo.usable(memo.version, now):
+            return memo
         version = uow.channels.config_version()
         plan = self._plan
-        if plan is not None and plan.usable(version, now):
-            return plan
-        with self._lock:
-            plan = compile_plan(uow, now)
-            if plan.version == version:
-                self._plan = plan
-            return plan
+        if plan is None or not plan.usable(version, now):
+            with self._lock:
+                plan = compile_plan(uow, now)
+                if plan.version == version:
+                    self._plan = plan
+        uow.memo[self] = plan
+        return plan
 
     def clear(self) -> None:
         """Forget the compiled plan."""

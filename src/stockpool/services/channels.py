@@ -42,6 +42,9 @@ def commit_config_change(
     """
     uow.channels.bump_config()
     compiled = compiled or compile_plan(uow, app.clock())
+    # Later steps of this unit of work use this plan; it must never reach the process-wide
+    # cache, since it describes a configuration that is not committed yet.
+    uow.memo[app.plans] = compiled
     result = refresh_listings(uow, app, affected, compiled=compiled)
     uow.commit()
     return result

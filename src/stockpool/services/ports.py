@@ -552,6 +552,11 @@ class UnitOfWork(Protocol):
     @property
     def sync(self) -> SyncRepository: ...
 
+    @property
+    def memo(self) -> dict[object, object]:
+        """Values computed once per unit of work (dropped with it)."""
+        ...
+
     def __enter__(self) -> Self: ...
     def __exit__(
         self,

@@ -90,17 +90,19 @@ class SqlEvents:
     def append(self, new: Sequence[NewEvent], *, at: datetime) -> None:
         """Record events in this transaction."""
         when = bind_datetime(self._c, at)
-        for event in new:
-            _APPEND.run(
-                self._c,
+        _APPEND.many(
+            self._c,
+            [
                 {
                     "type": event.type.value,
                     "item": event.item,
                     "channel": event.channel,
                     "payload": json.dumps(event.payload, separators=(",", ":")),
                     "created_at": when,
-                },
-            )
+                }
+                for event in new
+            ],
+        )
 
     def after(
         self,

@@ -51,6 +51,7 @@ class SqlUnitOfWork:
         self._ids: IdMap | None = None
 
     def __enter__(self) -> Self:
+        self.memo: dict[object, object] = {}
         self.connection = self._engine.connect()
         self.connection.begin()
         self._ids = IdMap(self.connection, self._cache)
