@@ -8,14 +8,16 @@ import typer
 
 from stockpool.cli import (
     admin,
-    allocation,
+    ats,
     catalog,
+    channels,
     counts,
     interchange,
     keys,
     order_exceptions,
     orders,
     purchasing,
+    rules,
     serve,
     stock,
     sync,
@@ -60,12 +62,12 @@ app.add_typer(purchasing.po_app, name="po")
 app.add_typer(counts.count_app, name="count")
 app.add_typer(interchange.import_app, name="import")
 app.add_typer(interchange.export_app, name="export")
-app.add_typer(allocation.channel_app, name="channel")
-app.add_typer(allocation.listing_app, name="listing")
-app.add_typer(allocation.bundle_app, name="bundle")
-app.add_typer(allocation.rule_app, name="rule")
-app.add_typer(allocation.event_app, name="event")
-app.add_typer(allocation.ats_app, name="ats")
+app.add_typer(channels.channel_app, name="channel")
+app.add_typer(channels.listing_app, name="listing")
+app.add_typer(channels.bundle_app, name="bundle")
+app.add_typer(rules.rule_app, name="rule")
+app.add_typer(rules.event_app, name="event")
+app.add_typer(ats.ats_app, name="ats")
 app.add_typer(orders.orders_app, name="orders")
 app.add_typer(order_exceptions.zone_app, name="zone")
 app.add_typer(keys.keys_app, name="keys")
