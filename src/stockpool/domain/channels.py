@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from stockpool.domain.errors import InvalidInput
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
@@ -79,6 +80,26 @@ class ChannelListing:
     is_bundle: bool = False
     ats: int = 0
     ats_version: int = 0
+
+
+class ListingRef(NamedTuple):
+    """A listing as allocation needs it: a plain tuple, since a plan holds every listing.
+
+    Attributes:
+        row_id: the store's key of the listing.
+        channel: the channel.
+        listing_id: the channel's own id.
+        sku: the item or bundle it sells.
+        units: item (or bundle) units per listing unit.
+        is_bundle: whether `sku` is a bundle.
+    """
+
+    row_id: int
+    channel: ChannelCode
+    listing_id: ListingId
+    sku: Sku
+    units: int
+    is_bundle: bool
 
 
 def require_channel_kind(text: str) -> ChannelKind:

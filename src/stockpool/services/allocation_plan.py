@@ -9,21 +9,20 @@ version once per unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 
 from stockpool.domain.allocation import (
     AllocationPlan,
-    Bundle,
     Channel,
     Listing,
     ListingKey,
     flatten_bundle,
     plan_allocation,
 )
-from stockpool.domain.channels import ChannelListing
+from stockpool.domain.channels import ListingRef
 from stockpool.domain.ids import ChannelCode, Sku
 from stockpool.domain.rules import ResolvedRules, RuleBook, RuleLevel
 from stockpool.services.ports import UnitOfWork
@@ -38,7 +37,7 @@ class CompiledPlan:
     valid_until: datetime | None
     plan: AllocationPlan
     row_ids: dict[ListingKey, int]
-    listings: dict[ListingKey, ChannelListing]
+    listings: dict[ListingKey, ListingRef]
 
     def usable(self, version: int, now: datetime) -> bool:
         """Whether the plan still describes the configuration at `now`."""
@@ -99,7 +98,7 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
         Channel(c.code, c.priority, c.eligible_locations) for c in uow.channels.list_channels()
     ]
     known = {c.code for c in channels}
-    rows = [(i, x) for i, x in uow.channels.plan_listings() if x.channel in known]
+    rows = [x for x in uow.channels.plan_listings() if x.channel in known]
     tags = uow.channels.item_tags()
     bundles = uow.channels.bundles()
     by_sku, by_tag, by_listing = _rule_targets(book)
@@ -114,14 +113,15 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
     channel_rules = {c.code: snapshot.resolve(c.code) for c in channels}
     listing_rules: dict[ListingKey, ResolvedRules] = {}
     item_rules: dict[tuple[ChannelCode, Sku], ResolvedRules] = {}
-    listings = []
-    for _, x in rows:
-        listings.append(Listing(x.channel, x.listing_id, x.sku, x.units))
+    listings = [Listing(x.channel, x.listing_id, x.sku, x.units) for x in rows]
+    for x in rows:
         if x.channel in special.get(x.sku, none) or (x.channel, x.listing_id) in by_listing:
             listing_rules[(x.channel, x.listing_id)] = snapshot.resolve(
                 x.channel, sku=x.sku, listing=x.listing_id, tags=tags.get(x.sku, ())
             )
-    leaves = {sku for _, x in rows for sku in _leaves(x, bundles)}
+    leaves = {x.sku for x in rows if not x.is_bundle}
+    for sku in {x.sku for x in rows if x.is_bundle}:
+        leaves.update(flatten_bundle(bundles[sku], bundles))
     for sku in leaves:
         for code in special.get(sku, none) & known:
             item_rules[(code, sku)] = snapshot.resolve(code, sku=sku, tags=tags.get(sku, ()))
@@ -138,15 +138,9 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
         at=now,
         valid_until=next_boundary(book, now),
         plan=plan,
-        row_ids={(x.channel, x.listing_id): i for i, x in rows},
-        listings={(x.channel, x.listing_id): x for _, x in rows},
+        row_ids={(x.channel, x.listing_id): x.row_id for x in rows},
+        listings={(x.channel, x.listing_id): x for x in rows},
     )
-
-
-def _leaves(listing: ChannelListing, bundles: Mapping[Sku, Bundle]) -> list[Sku]:
-    if not listing.is_bundle:
-        return [listing.sku]
-    return list(flatten_bundle(bundles[listing.sku], bundles))
 
 
 class PlanCache:

@@ -12,7 +12,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from stockpool.domain.access import ApiKey, AuditEntry, Role, StoredResponse
 from stockpool.domain.allocation import Bundle
 from stockpool.domain.catalog import Item, Location
-from stockpool.domain.channels import ChannelListing, SalesChannel
+from stockpool.domain.channels import ChannelListing, ListingRef, SalesChannel
 from stockpool.domain.counts import Count, CountLine, CountLineStatus, Threshold
 from stockpool.domain.events import (
     DeliveryStatus,
@@ -143,7 +143,7 @@ class ChannelRepository(Protocol):
     def list_listings(
         self, *, channel: ChannelCode | None = None, sku: Sku | None = None
     ) -> list[tuple[int, ChannelListing]]: ...
-    def plan_listings(self) -> list[tuple[int, ChannelListing]]: ...
+    def plan_listings(self) -> list[ListingRef]: ...
     def get_listing(
         self, channel: ChannelCode, listing_id: ListingId
     ) -> tuple[int, ChannelListing]: ...

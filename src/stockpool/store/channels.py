@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from stockpool.domain.allocation import Bundle
-from stockpool.domain.channels import ChannelKind, ChannelListing, SalesChannel
+from stockpool.domain.channels import ChannelKind, ChannelListing, ListingRef, SalesChannel
 from stockpool.domain.errors import AlreadyExists, NotFound
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
 from stockpool.store.allocation_tables import (
@@ -26,9 +26,10 @@ from stockpool.store.tables import items, locations
 
 # Every listing is read when a plan is compiled: straight on the driver (see `driver`).
 _PLAN_LISTINGS = DriverStatement(
-    "SELECT l.id, c.code, l.listing_id, l.channel_sku, i.sku, b.sku, l.units FROM listings l "
-    "JOIN channels c ON c.id = l.channel_id LEFT JOIN items i ON i.id = l.item_id "
-    "LEFT JOIN bundles b ON b.id = l.bundle_id WHERE l.archived_at IS NULL"
+    "SELECT l.id, c.code, l.listing_id, COALESCE(i.sku, b.sku), l.units, l.item_id IS NULL "
+    "FROM listings l JOIN channels c ON c.id = l.channel_id "
+    "LEFT JOIN items i ON i.id = l.item_id LEFT JOIN bundles b ON b.id = l.bundle_id "
+    "WHERE l.archived_at IS NULL"
 )
 
 
@@ -224,22 +225,9 @@ class SqlChannels:
             query = query.where((items.c.sku == sku) | (bundles.c.sku == sku))
         return [(row.id, _listing(row)) for row in self._c.execute(query)]
 
-    def plan_listings(self) -> list[tuple[int, ChannelListing]]:
-        """Active listings, only the columns allocation needs (no stored ATS), quickly."""
-        return [
-            (
-                row_id,
-                ChannelListing(
-                    ChannelCode(code),
-                    ListingId(lid),
-                    csku,
-                    Sku(item or bundle),
-                    units,
-                    item is None,
-                ),
-            )
-            for row_id, code, lid, csku, item, bundle, units in _PLAN_LISTINGS.rows(self._c, {})
-        ]
+    def plan_listings(self) -> list[ListingRef]:
+        """Every active listing, as light tuples (a plan compile reads them all)."""
+        return list(map(ListingRef._make, _PLAN_LISTINGS.rows(self._c, {})))
 
     def get_listing(
         self, channel: ChannelCode, listing_id: ListingId
