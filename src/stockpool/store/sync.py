@@ -72,11 +72,12 @@ class SqlSync:
             return
         rows = sorted(changes)
         mapped: dict[int, int] = {}
-        for start in range(0, len(rows), _CHUNK):
+        every = select(sync_listings.c.listing_row_id, sync_listings.c.channel_id)
+        if len(rows) > 4 * _CHUNK:  # a large recompute: one read of every mapping is cheaper
+            mapped = {r: c for r, c in self._c.execute(every) if r in changes}
+        for start in range(0, len(rows), _CHUNK) if len(rows) <= 4 * _CHUNK else ():
             part = rows[start : start + _CHUNK]
-            query = select(sync_listings.c.listing_row_id, sync_listings.c.channel_id).where(
-                sync_listings.c.listing_row_id.in_(part)
-            )
+            query = every.where(sync_listings.c.listing_row_id.in_(part))
             mapped.update({r: c for r, c in self._c.execute(query)})
         if not mapped:
             return
