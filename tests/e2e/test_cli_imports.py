@@ -8,13 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from stockpool.bootstrap import Settings, build_services
-from stockpool.cli.main import app
+from tests.clirunner import cli
 from tests.dbsnapshot import snapshot
 
-runner = CliRunner()
 SHOPIFY = (
     "Handle,Title,Option1 Name,Option1 Value,Option2 Name,Option2 Value,Option3 Name,"
     "Option3 Value,SKU,HS Code,COO,Location,Incoming,Unavailable,Committed,Available,On hand\n"
@@ -22,11 +20,6 @@ SHOPIFY = (
     "tee,Tee,Size,M,,,,,TEE,,,Pop-up,0,0,0,not stocked,not stocked\n"
     "cap,Cap,Title,Default Title,,,,,CAP,,,Outlet,0,0,0,3,3\n"
 )
-
-
-def cli(db: str, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--db", db, *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -6,18 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from stockpool.bootstrap import Settings, build_services
-from stockpool.cli.main import app
+from tests.clirunner import cli
 from tests.dbsnapshot import snapshot
-
-runner = CliRunner()
-
-
-def cli(db: str, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--db", db, *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
