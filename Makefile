@@ -20,11 +20,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
+# Creates the store, writes the demo brand into it when it is empty, keeps an admin key in
+# $(STOCKPOOL_DATA_DIR)/admin-key and serves the API on 127.0.0.1:$(PORT).
 run: $(VENV)/.installed
-	$(BIN)/stockpool init
-	@echo
-	@echo "stockpool is ready; data in $(STOCKPOOL_DATA_DIR)."
-	@echo "Try: $(BIN)/stockpool --help"
+	$(BIN)/stockpool demo run --port $(PORT)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -35,10 +34,16 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
+# Every script in benchmarks/ (BENCH_QUICK=1 for short runs), then benchmarks/RESULTS.md.
 bench: $(VENV)/.installed-dev
-	@for script in benchmarks/ledger.py benchmarks/ats.py benchmarks/imports.py; do \
-		echo "== $$script"; $(BIN)/python $$script $(if $(BENCH_QUICK),--quick,) || exit 1; \
-	done
+	@out=$$(mktemp -d); \
+	for script in $(filter-out benchmarks/report.py,$(wildcard benchmarks/*.py)); do \
+		echo "== $$script"; \
+		$(BIN)/python $$script $(if $(BENCH_QUICK),--quick,) | tee $$out/$$(basename $$script .py).log \
+			|| exit 1; \
+	done; \
+	$(BIN)/python benchmarks/report.py $$out $(if $(BENCH_QUICK),--quick,) > benchmarks/RESULTS.md \
+		&& rm -rf $$out && echo "wrote benchmarks/RESULTS.md"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from stockpool.cli import (
     catalog,
     channels,
     counts,
+    demo,
     interchange,
     keys,
     order_exceptions,
@@ -72,6 +73,7 @@ app.add_typer(orders.orders_app, name="orders")
 app.add_typer(order_exceptions.zone_app, name="zone")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(sync.sync_app, name="sync")
+app.add_typer(demo.demo_app, name="demo")
 serve.register(app)
 
 

@@ -40,9 +40,7 @@ def store_values(
     ids = {compiled.row_ids[key]: key for key in values}
     stored = uow.ats.stored(ids)
     # Rows are written in id order so that concurrent recomputes never lock them crosswise.
-    changes = {
-        row: values[ids[row]] for row in sorted(ids) if stored[row][0] != values[ids[row]]
-    }
+    changes = {row: values[ids[row]] for row in sorted(ids) if stored[row][0] != values[ids[row]]}
     now = app.clock()
     uow.ats.store(changes, at=now)
     # The outbox: each changed value goes to its channel after this transaction commits.
