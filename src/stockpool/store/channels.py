@@ -33,6 +33,9 @@ _PLAN_LISTINGS = DriverStatement(
 )
 
 
+_CONFIG_VERSION = DriverStatement("SELECT version FROM allocation_config")
+
+
 class SqlChannels:
     """Channel, listing and bundle repository on one connection (inside a unit of work)."""
 
@@ -43,7 +46,9 @@ class SqlChannels:
     # -- configuration version -------------------------------------------------------------
     def config_version(self) -> int:
         """The version of the allocation configuration (bumped by every change)."""
-        return int(self._c.execute(select(allocation_config.c.version)).scalar_one())
+        row = _CONFIG_VERSION.run(self._c, {})  # every stock change asks: on the driver
+        assert row is not None, "allocation_config has its one row from the migrations"
+        return int(row[0])
 
     def bump_config(self) -> None:
         """Mark the allocation configuration as changed (every process recompiles its plan)."""

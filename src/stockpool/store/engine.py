@@ -88,10 +88,16 @@ def create_store_engine(url: URL, *, pool_size: int = 8) -> Engine:
                 url,
                 pool_size=pool_size,
                 max_overflow=64,
+                # Connection.close() already ends any open transaction; a second rollback
+                # on return to the pool would only cost time on every unit of work.
+                pool_reset_on_return=None,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             )
             _configure_sqlite(engine)
             return engine
-        return create_engine(url, pool_size=pool_size, max_overflow=64, pool_pre_ping=True)
+        # No pre-ping: it would cost a round trip on every unit of work. A connection that
+        # died with its server is invalidated by SQLAlchemy on first use, and that one unit
+        # of work fails and can be retried.
+        return create_engine(url, pool_size=pool_size, max_overflow=64)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise InvalidInput(f"cannot use database URL: {exc}") from None

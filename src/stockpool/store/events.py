@@ -90,19 +90,20 @@ class SqlEvents:
     def append(self, new: Sequence[NewEvent], *, at: datetime) -> None:
         """Record events in this transaction."""
         when = bind_datetime(self._c, at)
-        _APPEND.many(
-            self._c,
-            [
-                {
-                    "type": event.type.value,
-                    "item": event.item,
-                    "channel": event.channel,
-                    "payload": json.dumps(event.payload, separators=(",", ":")),
-                    "created_at": when,
-                }
-                for event in new
-            ],
-        )
+        rows = [
+            {
+                "type": event.type.value,
+                "item": event.item,
+                "channel": event.channel,
+                "payload": json.dumps(event.payload, separators=(",", ":")),
+                "created_at": when,
+            }
+            for event in new
+        ]
+        if len(rows) == 1:  # the common case: one stock change
+            _APPEND.run(self._c, rows[0])
+        elif rows:
+            _APPEND.many(self._c, rows)
 
     def after(
         self,

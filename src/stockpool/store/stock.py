@@ -103,13 +103,17 @@ def state_from_row(row: Row[Any] | None) -> StockState:
 
 def _changes(delta: StockDelta) -> dict[str, int]:
     changes = {
-        "on_hand": delta.on_hand,
-        "committed": delta.committed,
-        "incoming": delta.incoming,
-        "available": delta.available,
+        name: value
+        for name, value in (
+            ("on_hand", delta.on_hand),
+            ("committed", delta.committed),
+            ("incoming", delta.incoming),
+            ("available", delta.available),
+        )
+        if value
     }
-    changes.update({r.value: delta.unavailable_of(r) for r in UnavailableReason})
-    return {name: value for name, value in changes.items() if value}
+    changes.update({r.value: q for r, q in delta.unavailable.items() if q})
+    return changes
 
 
 class SqlStock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 from typing import Self
 
@@ -32,42 +33,69 @@ class SqlUnitOfWork:
     """A transaction on `engine`; rolls back unless `commit()` is called."""
 
     connection: Connection
-    catalog: SqlCatalog
-    stock: SqlStock
-    transfers: SqlTransfers
-    purchasing: SqlPurchasing
-    counts: SqlCounts
-    channels: SqlChannels
-    rules: SqlRules
-    ats: SqlAts
-    orders: SqlOrders
-    access: SqlAccess
-    events: SqlEvents
-    sync: SqlSync
 
     def __init__(self, engine: Engine, cache: IdCache) -> None:
         self._engine = engine
         self._cache = cache
-        self._ids: IdMap | None = None
 
     def __enter__(self) -> Self:
         self.memo: dict[object, object] = {}
         self.connection = self._engine.connect()
         self.connection.begin()
-        self._ids = IdMap(self.connection, self._cache)
-        self.catalog = SqlCatalog(self.connection)
-        self.stock = SqlStock(self.connection, self._ids)
-        self.transfers = SqlTransfers(self.connection, self._ids)
-        self.purchasing = SqlPurchasing(self.connection, self._ids)
-        self.counts = SqlCounts(self.connection, self._ids)
-        self.channels = SqlChannels(self.connection, self._ids)
-        self.rules = SqlRules(self.connection)
-        self.ats = SqlAts(self.connection)
-        self.orders = SqlOrders(self.connection, self._ids)
-        self.access = SqlAccess(self.connection)
-        self.events = SqlEvents(self.connection)
-        self.sync = SqlSync(self.connection)
         return self
+
+    # Repositories are made when first used: most units of work need two or three of them.
+    @cached_property
+    def _ids(self) -> IdMap:
+        return IdMap(self.connection, self._cache)
+
+    @cached_property
+    def catalog(self) -> SqlCatalog:
+        return SqlCatalog(self.connection)
+
+    @cached_property
+    def stock(self) -> SqlStock:
+        return SqlStock(self.connection, self._ids)
+
+    @cached_property
+    def transfers(self) -> SqlTransfers:
+        return SqlTransfers(self.connection, self._ids)
+
+    @cached_property
+    def purchasing(self) -> SqlPurchasing:
+        return SqlPurchasing(self.connection, self._ids)
+
+    @cached_property
+    def counts(self) -> SqlCounts:
+        return SqlCounts(self.connection, self._ids)
+
+    @cached_property
+    def channels(self) -> SqlChannels:
+        return SqlChannels(self.connection, self._ids)
+
+    @cached_property
+    def rules(self) -> SqlRules:
+        return SqlRules(self.connection)
+
+    @cached_property
+    def ats(self) -> SqlAts:
+        return SqlAts(self.connection)
+
+    @cached_property
+    def orders(self) -> SqlOrders:
+        return SqlOrders(self.connection, self._ids)
+
+    @cached_property
+    def access(self) -> SqlAccess:
+        return SqlAccess(self.connection)
+
+    @cached_property
+    def events(self) -> SqlEvents:
+        return SqlEvents(self.connection)
+
+    @cached_property
+    def sync(self) -> SqlSync:
+        return SqlSync(self.connection)
 
     def __exit__(
         self,
@@ -86,7 +114,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         """Commit everything done in this unit of work."""
         self.connection.commit()
-        if self._ids is not None:
+        if "_ids" in self.__dict__:  # only if this unit of work resolved any key
             self._ids.publish()
 
 
