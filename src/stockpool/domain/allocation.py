@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from stockpool.domain.errors import InvalidInput
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
@@ -182,9 +183,11 @@ class ItemSettings:
     protected: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedListing:
-    """A listing with its channel index, leaf components (SKU, quantity) and rules."""
+class PlannedListing(NamedTuple):
+    """A listing with its channel index, leaf components (SKU, quantity) and rules.
+
+    A plain tuple: a plan holds one per listing, hundreds of thousands of them.
+    """
 
     listing: Listing
     key: ListingKey

@@ -53,14 +53,12 @@ class SqlAts:
 
     def stored(self, listing_ids: Iterable[int] | None) -> dict[int, tuple[int, int]]:
         """The stored (ats, version) of listings by row id; all if None."""
-        if listing_ids is None:
-            return {row: (ats, version) for row, ats, version in _ALL_STORED.rows(self._c, {})}
+        wanted = None if listing_ids is None else set(listing_ids)
+        if wanted is None or len(wanted) > 4 * _CHUNK:  # one read beats many IN lists
+            every = _ALL_STORED.rows(self._c, {})
+            return {r: (ats, v) for r, ats, v in every if wanted is None or r in wanted}
         base = select(listings.c.id, listings.c.ats, listings.c.ats_version)
-        queries = (
-            [base]
-            if listing_ids is None
-            else [base.where(listings.c.id.in_(part)) for part in _chunks(sorted(set(listing_ids)))]
-        )
+        queries = [base.where(listings.c.id.in_(part)) for part in _chunks(sorted(wanted))]
         return {
             row_id: (ats, version)
             for query in queries
