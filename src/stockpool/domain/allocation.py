@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from stockpool.domain.errors import InvalidInput
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
@@ -183,13 +183,27 @@ class ItemSettings:
     protected: bool
 
 
+class ListingLike(Protocol):
+    """What the plan reads of a listing: `Listing`, or any record with these attributes
+    (the store hands over light tuples, since a plan holds every listing)."""
+
+    @property
+    def channel(self) -> ChannelCode: ...
+    @property
+    def listing_id(self) -> ListingId: ...
+    @property
+    def sku(self) -> Sku: ...
+    @property
+    def multiplier(self) -> int: ...
+
+
 class PlannedListing(NamedTuple):
     """A listing with its channel index, leaf components (SKU, quantity) and rules.
 
     A plain tuple: a plan holds one per listing, hundreds of thousands of them.
     """
 
-    listing: Listing
+    listing: ListingLike
     key: ListingKey
     channel_index: int
     multiplier: int
@@ -217,7 +231,7 @@ class AllocationPlan:
 
 def plan_allocation(
     channels: Sequence[Channel],
-    listings: Iterable[Listing],
+    listings: Iterable[ListingLike],
     *,
     bundles: Mapping[Sku, Bundle] | None = None,
     item_rules: Mapping[tuple[ChannelCode, Sku], ResolvedRules] | None = None,

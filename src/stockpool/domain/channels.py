@@ -101,6 +101,11 @@ class ListingRef(NamedTuple):
     units: int
     is_bundle: bool
 
+    @property
+    def multiplier(self) -> int:
+        """Units per listing unit, as allocation names it."""
+        return self.units
+
 
 def require_channel_kind(text: str) -> ChannelKind:
     """Parse a channel kind, listing the valid ones when it is not."""

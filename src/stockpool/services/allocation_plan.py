@@ -17,7 +17,6 @@ from threading import Lock
 from stockpool.domain.allocation import (
     AllocationPlan,
     Channel,
-    Listing,
     ListingKey,
     flatten_bundle,
     plan_allocation,
@@ -113,7 +112,6 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
     channel_rules = {c.code: snapshot.resolve(c.code) for c in channels}
     listing_rules: dict[ListingKey, ResolvedRules] = {}
     item_rules: dict[tuple[ChannelCode, Sku], ResolvedRules] = {}
-    listings = [Listing(x.channel, x.listing_id, x.sku, x.units) for x in rows]
     for x in rows:
         if x.channel in special.get(x.sku, none) or (x.channel, x.listing_id) in by_listing:
             listing_rules[(x.channel, x.listing_id)] = snapshot.resolve(
@@ -127,7 +125,7 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
             item_rules[(code, sku)] = snapshot.resolve(code, sku=sku, tags=tags.get(sku, ()))
     plan = plan_allocation(
         channels,
-        listings,
+        rows,
         bundles=bundles,
         item_rules=item_rules,
         listing_rules=listing_rules,
