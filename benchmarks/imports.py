@@ -32,6 +32,7 @@ from stockpool.bootstrap import Settings, build_services, initialise
 from stockpool.services import catalog, imports
 from stockpool.services.context import Services
 from stockpool.services.stock import Actor
+from stockpool.store.engine import SQLITE_PRAGMAS
 
 console = Console(stderr=True)
 LOCATIONS = ("WH1", "WH2")
@@ -101,7 +102,8 @@ def raw_run(url: str, rows: int, run: int) -> float:
     start = time.perf_counter()
     if url.startswith("sqlite"):
         conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-        conn.execute("PRAGMA synchronous = FULL")
+        for pragma in SQLITE_PRAGMAS:  # the store's own settings
+            conn.execute(f"PRAGMA {pragma}")
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(update.format(p="?"), upd)
         conn.executemany(

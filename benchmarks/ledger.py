@@ -30,6 +30,7 @@ from stockpool.bootstrap import Settings, build_services, initialise
 from stockpool.services import catalog, stock
 from stockpool.services.context import Services
 from stockpool.services.stock import Actor
+from stockpool.store.engine import SQLITE_PRAGMAS
 
 console = Console(stderr=True)
 ITEMS = 1000
@@ -93,12 +94,7 @@ RAW_INSERT = (
 
 def raw_sqlite_op(path: str) -> Callable[[random.Random], None]:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in (
-        "busy_timeout = 60000",
-        "journal_mode = WAL",
-        "synchronous = FULL",
-        "foreign_keys = ON",
-    ):
+    for pragma in SQLITE_PRAGMAS:  # the store's own settings
         conn.execute(f"PRAGMA {pragma}")
     update, insert = RAW_UPDATE.format(p="?"), RAW_INSERT.format(p="?")
 

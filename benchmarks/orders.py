@@ -41,6 +41,7 @@ from stockpool.services.orders import line_requests
 from stockpool.services.stock import Actor
 from stockpool.services.verify import verify
 from stockpool.store.allocation_tables import listings
+from stockpool.store.engine import SQLITE_PRAGMAS
 from stockpool.store.tables import items, movements, stock_levels
 
 console = Console(stderr=True)
@@ -223,7 +224,7 @@ def raw_sqlite(path: str, zipf: Zipf) -> Callable[[random.Random], None]:
     def connection() -> sqlite3.Connection:
         if not hasattr(local, "conn"):
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            for pragma in ("busy_timeout = 60000", "journal_mode = WAL", "synchronous = FULL"):
+            for pragma in SQLITE_PRAGMAS:  # the store's own settings
                 conn.execute(f"PRAGMA {pragma}")
             conn.execute(RAW_TABLE)
             local.conn = conn
