@@ -1,0 +1,69 @@
+"""Ports of purchasing and counting documents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from stockpool.domain.counts import Count, CountLine, CountLineStatus, Threshold
+from stockpool.domain.ids import LocationCode, Sku
+from stockpool.domain.ledger import LevelKey
+from stockpool.domain.purchasing import (
+    PoLine,
+    PoStatus,
+    PurchaseOrder,
+    Supplier,
+    SupplierCode,
+    SupplierItem,
+)
+
+
+class PurchasingRepository(Protocol):
+    """Suppliers, their terms per item, purchase orders and observed lead times."""
+
+    def add_supplier(self, supplier: Supplier, *, at: datetime) -> None: ...
+    def update_supplier(
+        self, code: SupplierCode, changes: Mapping[str, Any], *, at: datetime
+    ) -> Supplier: ...
+    def get_supplier(self, code: SupplierCode) -> Supplier: ...
+    def list_suppliers(self) -> list[Supplier]: ...
+    def set_terms(self, terms: SupplierItem, *, at: datetime) -> None: ...
+    def list_terms(self, supplier: SupplierCode, sku: Sku | None = None) -> list[SupplierItem]: ...
+    def create_po(
+        self,
+        supplier: SupplierCode,
+        destination: LocationCode,
+        lines: Sequence[PoLine],
+        *,
+        reference: str,
+        actor: str,
+        at: datetime,
+        expected_at: datetime | None,
+    ) -> int: ...
+    def get_po(self, po_id: int) -> PurchaseOrder: ...
+    def lock_po(self, po_id: int) -> None: ...
+    def update_po(self, po_id: int, changes: Mapping[str, Any]) -> None: ...
+    def set_received(self, po_id: int, sku: Sku, received: int) -> None: ...
+    def list_pos(self, *, status: PoStatus | None, limit: int) -> list[PurchaseOrder]: ...
+    def record_lead_time(
+        self, po: PurchaseOrder, sku: Sku, quantity: int, *, received_at: datetime, days: Decimal
+    ) -> None: ...
+    def lead_times(self, supplier: SupplierCode, sku: Sku) -> list[Decimal]: ...
+
+
+class CountRepository(Protocol):
+    """Count documents, and what a reconciliation asks of the ledger."""
+
+    def create(
+        self, *, reference: str, reason: str, actor: str, threshold: Threshold, at: datetime
+    ) -> int: ...
+    def add_lines(self, count_id: int, lines: Sequence[CountLine]) -> None: ...
+    def get(self, count_id: int) -> Count: ...
+    def recent(self, *, limit: int) -> list[Count]: ...
+    def decide(
+        self, count_id: int, key: LevelKey, status: CountLineStatus, *, actor: str, at: datetime
+    ) -> None: ...
+    def moved_since(self, since: Sequence[tuple[LevelKey, datetime]]) -> dict[LevelKey, int]: ...
+    def open_documents(self, keys: Sequence[LevelKey]) -> dict[LevelKey, list[str]]: ...
