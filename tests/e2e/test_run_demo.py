@@ -38,7 +38,7 @@ def _running(data_dir: Path, port: int) -> Iterator[list[str]]:
     try:
         assert process.stdout is not None
         lines: list[str] = []
-        while not lines or not lines[-1].startswith("try: curl"):
+        while not lines or not lines[-1].startswith("the sync dispatcher runs"):
             line = process.stdout.readline()
             assert line, f"the server stopped early: {lines}"
             lines.append(line.rstrip("\n"))
@@ -73,6 +73,9 @@ def test_first_run_generates_the_demo_and_serves_it_with_an_admin_key(tmp_path: 
     with _running(tmp_path, port) as lines:
         key, sku = _key_and_sku(lines)
         assert lines[0] == "generating the demo brand (120 items, 60 days of history)"
+        assert lines[-1] == (
+            "the sync dispatcher runs beside it (connect a channel: `stockpool sync connect`)"
+        )
         assert lines[2] == f"stockpool is running at http://127.0.0.1:{port} (API docs at " + (
             f"http://127.0.0.1:{port}/docs)"
         )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.live import Live
 from rich.table import Table
 
-from stockpool.bootstrap import build_services, initialise
+from stockpool.bootstrap import Settings, build_services, initialise
 from stockpool.cli import serve as serve_command
 from stockpool.cli.context import emit_json, err, errors_as_exit, out, state
 from stockpool.demo.generate import DemoSummary, generate, is_empty
@@ -19,6 +22,7 @@ from stockpool.demo.layout import CHANNELS
 from stockpool.demo.live import Traffic, ats_table, hot_skus
 from stockpool.services import access
 from stockpool.services.context import Services
+from stockpool.sync.dispatcher import Dispatcher, DispatchSettings
 
 demo_app = typer.Typer(
     help="The demo brand: generate it, run it with the API, watch live traffic.",
@@ -111,7 +115,32 @@ def run_command(
     out.print(
         f'try: curl -H "Authorization: Bearer {key}" {url}/v1/items/{sku}/stock', soft_wrap=True
     )
+    start_dispatcher(settings)
     serve_command.serve(ctx, host=host, port=port, workers=1, log_level="warning")
+
+
+def start_dispatcher(settings: Settings) -> threading.Thread:
+    """Run the sync dispatcher beside the API, in a thread of its own.
+
+    It pushes available-to-sell to every connected channel (`stockpool sync connect`) and
+    picks up channels connected later; with none connected it only looks now and then.
+    """
+
+    async def dispatch() -> None:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as client:
+            services = build_services(settings)
+            await Dispatcher(services, client, settings=DispatchSettings(idle_seconds=0.25)).run()
+
+    def main() -> None:
+        try:
+            asyncio.run(dispatch())
+        except Exception as exc:  # the API keeps serving; say why pushes stopped
+            err.print(f"[red]the sync dispatcher stopped:[/red] {exc}", soft_wrap=True)
+
+    thread = threading.Thread(target=main, name="stockpool-sync", daemon=True)
+    thread.start()
+    out.print("the sync dispatcher runs beside it (connect a channel: `stockpool sync connect`)")
+    return thread
 
 
 def _table(app: Services, skus: list[str], traffic: Traffic, started: float) -> Table:
