@@ -271,8 +271,9 @@ def plan_allocation(
                 sorted(flatten_bundle(bundles[listing.sku], bundles).items())
             )
             flat[listing.sku] = components
-        else:
-            components = ((listing.sku, 1),)
+        else:  # one tuple per item, shared by its listings on every channel
+            components = flat.get(listing.sku) or ((listing.sku, 1),)
+            flat[listing.sku] = components
         key = (listing.channel, listing.listing_id)
         rules = listing_rules.get(key, defaults[index[listing.channel]])
         planned.append(
@@ -323,7 +324,8 @@ def _assemble(
     bundled: list[PlannedListing] = []
     by_item: dict[Sku, list[PlannedListing]] = {}
     for entry in planned:
-        if entry.components == ((entry.listing.sku, 1),):
+        parts = entry.components
+        if len(parts) == 1 and parts[0][1] == 1 and parts[0][0] == entry.listing.sku:
             singles.setdefault(entry.listing.sku, []).append(entry)
         else:
             bundled.append(entry)

@@ -35,7 +35,6 @@ class CompiledPlan:
     at: datetime
     valid_until: datetime | None
     plan: AllocationPlan
-    row_ids: dict[ListingKey, int]
     listings: dict[ListingKey, ListingRef]
 
     def usable(self, version: int, now: datetime) -> bool:
@@ -136,7 +135,6 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
         at=now,
         valid_until=next_boundary(book, now),
         plan=plan,
-        row_ids={(x.channel, x.listing_id): x.row_id for x in rows},
         listings={(x.channel, x.listing_id): x for x in rows},
     )
 

@@ -37,7 +37,8 @@ def store_values(
     values: dict[tuple[ChannelCode, ListingId], int],
 ) -> RefreshResult:
     """Store the ATS values that differ from the stored ones, bumping their versions."""
-    ids = {compiled.row_ids[key]: key for key in values}
+    listings = compiled.listings
+    ids = {listings[key].row_id: key for key in values}
     stored = uow.ats.stored(ids)
     # Rows are written in id order so that concurrent recomputes never lock them crosswise.
     changes = {row: values[ids[row]] for row in sorted(ids) if stored[row][0] != values[ids[row]]}
