@@ -134,12 +134,9 @@ def build_api(
     """The web application on the configured database.
 
     The factory is `stockpool.api.app.create_app`; it is passed in because the entry
-    points sit above this module and are not imported by it.
+    points sit above this module and are not imported by it. Without `api`, the app takes
+    the default settings and the channel webhook verifiers of `stockpool.sync.webhooks`.
     """
     services = build_services(settings or load_settings(), pool_size=pool_size)
-    return factory(services, api or ApiSettings())
-
-
-def channel_webhooks(services: Services) -> WebhookRegistry:
-    """The verifiers of channel webhooks, for `ApiSettings.webhooks`."""
-    return sync_webhook_registry(services)
+    # The served API verifies channel webhooks with the connectors' own verifiers.
+    return factory(services, api or ApiSettings(webhooks=sync_webhook_registry(services)))
