@@ -2,8 +2,9 @@
 
 Callers never look at HTTP status codes or channel error strings: a connector maps them to
 one of these at its boundary. Transient failures and throttling are retried; an expired
-credential stops the channel until it is renewed; an invalid listing or a rejected write
-needs a person.
+credential stops the channel until it is renewed; a rejected request needs a person. The
+outcome of each quantity in a write (applied, stale compare-and-set, invalid listing,
+rejected) is reported per quantity in the push result, not raised.
 """
 
 from __future__ import annotations
@@ -45,19 +46,6 @@ class Transient(ChannelError):
 
     kind = "transient"
     retryable = True
-
-
-class StaleWrite(ChannelError):
-    """A compare-and-set write found another quantity than the one we expected."""
-
-    kind = "stale"
-    retryable = True
-
-
-class InvalidListing(ChannelError):
-    """The channel does not know the item or location we wrote to."""
-
-    kind = "invalid_listing"
 
 
 class Rejected(ChannelError):

@@ -44,10 +44,10 @@ def store_values(
     changes = {row: values[ids[row]] for row in sorted(ids) if stored[row][0] != values[ids[row]]}
     now = app.clock()
     uow.ats.store(changes, at=now)
+    versions = {row: (ats, stored[row][1] + 1) for row, ats in changes.items()}
     # The outbox: each changed value goes to its channel after this transaction commits.
-    uow.sync.enqueue({row: (ats, stored[row][1] + 1) for row, ats in changes.items()}, at=now)
-    changed = {ids[row]: (ats, stored[row][1] + 1) for row, ats in changes.items()}
-    return RefreshResult(frozenset(values), changed)
+    uow.sync.enqueue(versions, at=now)
+    return RefreshResult(frozenset(values), {ids[row]: new for row, new in versions.items()})
 
 
 def refresh_listings(

@@ -36,8 +36,6 @@ from stockpool.store.tables import (
     transfers,
 )
 
-REASON_COLUMNS = {reason: stock_levels.c[reason.value] for reason in UnavailableReason}
-
 # The hot statements are written once, in SQL that SQLite and PostgreSQL share, and run on
 # the driver (see `driver`): building them per call would cost more than the database work.
 _COUNTS = ("on_hand", "committed", *(r.value for r in UnavailableReason), "available", "incoming")

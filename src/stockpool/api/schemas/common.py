@@ -33,12 +33,6 @@ class Output(BaseModel):
     """A response body."""
 
 
-class Deleted(Output):
-    """What was removed or disabled."""
-
-    id: int
-
-
 class Health(Output):
     """The server is up."""
 
