@@ -262,45 +262,48 @@ def plan_allocation(
         raise ValueError("each channel must be listed once")
     defaults = tuple(channel_rules.get(channel.code, NO_RULES) for channel in channels)
     planned: list[PlannedListing] = []
+    singles: dict[Sku, list[PlannedListing]] = {}
+    bundled: list[PlannedListing] = []
     flat: dict[Sku, tuple[tuple[Sku, int], ...]] = {}
+    make = tuple.__new__  # a plan holds one tuple per listing: skip NamedTuple's Python __new__
     for listing in listings:
-        if listing.channel not in index:
+        position = index.get(listing.channel)
+        if position is None:
             raise ValueError(f"listing {listing.listing_id}: unknown channel {listing.channel}")
-        if listing.sku in bundles:
-            components = flat.get(listing.sku) or tuple(
-                sorted(flatten_bundle(bundles[listing.sku], bundles).items())
-            )
-            flat[listing.sku] = components
-        else:  # one tuple per item, shared by its listings on every channel
-            components = flat.get(listing.sku) or ((listing.sku, 1),)
-            flat[listing.sku] = components
+        sku = listing.sku
+        components = flat.get(sku)
+        if components is None:  # one tuple per SKU, shared by its listings on every channel
+            if sku in bundles:
+                components = tuple(sorted(flatten_bundle(bundles[sku], bundles).items()))
+            else:
+                components = ((sku, 1),)
+            flat[sku] = components
         key = (listing.channel, listing.listing_id)
-        rules = listing_rules.get(key, defaults[index[listing.channel]])
-        planned.append(
-            PlannedListing(
-                listing,
-                key,
-                index[listing.channel],
-                listing.multiplier,
-                components,
-                rules,
-            )
+        rules = listing_rules.get(key, defaults[position])
+        entry = make(
+            PlannedListing, (listing, key, position, listing.multiplier, components, rules)
         )
+        planned.append(entry)
+        if sku in bundles:
+            bundled.append(entry)
+        else:
+            singles.setdefault(sku, []).append(entry)
     eligible = [loc for c in channels for loc in c.eligible_locations]
     eligible += [
         loc for r in (*item_rules.values(), *defaults) for loc in r.eligible_locations.value or ()
     ]
     bits = location_bits(eligible)
-    return _assemble(channels, planned, bits, item_rules, defaults)
+    return _assemble(channels, (planned, singles, bundled), bits, item_rules, defaults)
 
 
 def _assemble(
     channels: Sequence[Channel],
-    planned: list[PlannedListing],
+    entries: tuple[list[PlannedListing], dict[Sku, list[PlannedListing]], list[PlannedListing]],
     bits: dict[LocationCode, int],
     item_rules: Mapping[tuple[ChannelCode, Sku], ResolvedRules],
     defaults: tuple[ResolvedRules, ...],
 ) -> AllocationPlan:
+    planned, singles, bundled = entries
     shared: dict[tuple[int, ...], ItemSettings] = {}
 
     def settings_for(rules: tuple[ResolvedRules, ...]) -> ItemSettings:
@@ -320,17 +323,10 @@ def _assemble(
             shared[tuple(map(id, rules))] = found
         return found
 
-    singles: dict[Sku, list[PlannedListing]] = {}
-    bundled: list[PlannedListing] = []
     by_item: dict[Sku, list[PlannedListing]] = {}
-    for entry in planned:
-        parts = entry.components
-        if len(parts) == 1 and parts[0][1] == 1 and parts[0][0] == entry.listing.sku:
-            singles.setdefault(entry.listing.sku, []).append(entry)
-        else:
-            bundled.append(entry)
-            for sku, _ in entry.components:
-                by_item.setdefault(sku, []).append(entry)
+    for entry in bundled:
+        for sku, _ in entry.components:
+            by_item.setdefault(sku, []).append(entry)
     # Only items named in item_rules can differ from the channel defaults.
     items = {sku for _, sku in item_rules}
     settings = {}

@@ -90,7 +90,7 @@ class ListingRef(NamedTuple):
         channel: the channel.
         listing_id: the channel's own id.
         sku: the item or bundle it sells.
-        units: item (or bundle) units per listing unit.
+        multiplier: item (or bundle) units per listing unit.
         is_bundle: whether `sku` is a bundle.
     """
 
@@ -98,13 +98,13 @@ class ListingRef(NamedTuple):
     channel: ChannelCode
     listing_id: ListingId
     sku: Sku
-    units: int
+    multiplier: int
     is_bundle: bool
 
     @property
-    def multiplier(self) -> int:
-        """Units per listing unit, as allocation names it."""
-        return self.units
+    def units(self) -> int:
+        """Units per listing unit, as listings name it."""
+        return self.multiplier
 
 
 def require_channel_kind(text: str) -> ChannelKind:

@@ -135,7 +135,7 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
         at=now,
         valid_until=next_boundary(book, now),
         plan=plan,
-        listings={(x.channel, x.listing_id): x for x in rows},
+        listings=dict(zip((entry.key for entry in plan.listings), rows, strict=True)),
     )
 
 

@@ -8,6 +8,7 @@ same transaction; a listing whose ATS changes is stored with a higher version.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -26,7 +27,7 @@ class RefreshResult:
     """What a recompute did: the listings it computed, and listing -> (new ATS, new version)
     for those whose ATS changed."""
 
-    computed: frozenset[tuple[ChannelCode, ListingId]]
+    computed: AbstractSet[tuple[ChannelCode, ListingId]]
     changed: dict[tuple[ChannelCode, ListingId], tuple[int, int]]
 
 
@@ -39,15 +40,20 @@ def store_values(
     """Store the ATS values that differ from the stored ones, bumping their versions."""
     listings = compiled.listings
     ids = {listings[key].row_id: key for key in values}
-    stored = uow.ats.stored(ids)
-    # Rows are written in id order so that concurrent recomputes never lock them crosswise.
-    changes = {row: values[ids[row]] for row in sorted(ids) if stored[row][0] != values[ids[row]]}
+    # Rows come (and are written) in id order, so that concurrent recomputes never lock
+    # them crosswise.
+    changes: list[tuple[int, int]] = []
+    versions: dict[int, tuple[int, int]] = {}
+    for row, ats, version in uow.ats.stored_rows(ids):
+        new = values[ids[row]]
+        if new != ats:
+            changes.append((row, new))
+            versions[row] = (new, version + 1)
     now = app.clock()
     uow.ats.store(changes, at=now)
-    versions = {row: (ats, stored[row][1] + 1) for row, ats in changes.items()}
     # The outbox: each changed value goes to its channel after this transaction commits.
     uow.sync.enqueue(versions, at=now)
-    return RefreshResult(frozenset(values), {ids[row]: new for row, new in versions.items()})
+    return RefreshResult(values.keys(), {ids[row]: new for row, new in versions.items()})
 
 
 def refresh_listings(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from stockpool.store.tables import items, locations, stock_levels
 
 _CHUNK = 900  # stay under SQLite's bound-parameter limit
 # Bulk reads and writes of every listing run on the driver (see `driver`).
-_ALL_STORED = DriverStatement("SELECT id, ats, ats_version FROM listings")
+_ALL_STORED = DriverStatement("SELECT id, ats, ats_version FROM listings ORDER BY id")
 _STORE = DriverStatement(
     "UPDATE listings SET ats = :ats, ats_version = ats_version + 1, ats_at = :at WHERE id = :id"
 )
@@ -54,20 +54,23 @@ class SqlAts:
     def stored(self, listing_ids: Iterable[int] | None) -> dict[int, tuple[int, int]]:
         """The stored (ats, version) of listings by row id; all if None."""
         wanted = None if listing_ids is None else set(listing_ids)
+        return {row: (ats, version) for row, ats, version in self.stored_rows(wanted)}
+
+    def stored_rows(self, listing_ids: Collection[int] | None) -> list[tuple[int, int, int]]:
+        """(row id, ats, version) of listings in row id order; all if None."""
+        wanted = None if listing_ids is None else set(listing_ids)
         if wanted is None or len(wanted) > 4 * _CHUNK:  # one read beats many IN lists
             every = _ALL_STORED.rows(self._c, {})
-            return {r: (ats, v) for r, ats, v in every if wanted is None or r in wanted}
+            return every if wanted is None else [r for r in every if r[0] in wanted]
         base = select(listings.c.id, listings.c.ats, listings.c.ats_version)
         queries = [base.where(listings.c.id.in_(part)) for part in _chunks(sorted(wanted))]
-        return {
-            row_id: (ats, version)
-            for query in queries
-            for row_id, ats, version in self._c.execute(query)
-        }
+        found = [(r, ats, v) for query in queries for r, ats, v in self._c.execute(query)]
+        found.sort()
+        return found
 
-    def store(self, changes: Mapping[int, int], *, at: datetime) -> None:
-        """Store new ATS values (by listing row id), each bumping that listing's version."""
+    def store(self, changes: Sequence[tuple[int, int]], *, at: datetime) -> None:
+        """Store new ATS values as (listing row id, ats), each bumping that listing's version."""
         if not changes:
             return
         when = bind_datetime(self._c, at)
-        _STORE.many(self._c, [{"id": row, "ats": ats, "at": when} for row, ats in changes.items()])
+        _STORE.many(self._c, [{"id": row, "ats": ats, "at": when} for row, ats in changes])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ _PLAN_LISTINGS = DriverStatement(
 )
 
 
+_ITEM_TAGS = DriverStatement("SELECT sku, tags FROM items")
 _CONFIG_VERSION = DriverStatement("SELECT version FROM allocation_config")
 
 
@@ -232,7 +234,8 @@ class SqlChannels:
 
     def plan_listings(self) -> list[ListingRef]:
         """Every active listing, as light tuples (a plan compile reads them all)."""
-        return list(map(ListingRef._make, _PLAN_LISTINGS.rows(self._c, {})))
+        make = tuple.__new__  # NamedTuple._make in Python costs more than the read itself
+        return [make(ListingRef, row) for row in _PLAN_LISTINGS.rows(self._c, {})]
 
     def get_listing(
         self, channel: ChannelCode, listing_id: ListingId
@@ -252,11 +255,12 @@ class SqlChannels:
 
     def item_tags(self) -> dict[Sku, tuple[str, ...]]:
         """The tags of every item that has any."""
-        return {
-            Sku(sku): tuple(tags)
-            for sku, tags in self._c.execute(select(items.c.sku, items.c.tags))
-            if tags
-        }
+        found = {}
+        for sku, tags in _ITEM_TAGS.rows(self._c, {}):
+            listed = json.loads(tags) if isinstance(tags, str) else tags  # text on SQLite
+            if listed:
+                found[Sku(sku)] = tuple(listed)
+        return found
 
 
 def _channel(row: Row[Any], eligible: frozenset[LocationCode]) -> SalesChannel:

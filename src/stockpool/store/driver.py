@@ -43,7 +43,8 @@ class DriverStatement:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self._sql(connection), params)
-            return [tuple(row) for row in cursor.fetchall()]
+            found: list[tuple[Any, ...]] = cursor.fetchall()  # tuples on both drivers
+            return found
         finally:
             cursor.close()
 
@@ -69,5 +70,8 @@ def bind_datetime(connection: Connection, value: datetime) -> Any:
     if binder is None:
         processor = UtcDateTime().bind_processor(dialect)
         binder = processor if processor is not None else (lambda v: v)
+        if dialect.name == "sqlite":  # the text sqlite3 would write, made once, not per row
+            naive = binder
+            binder = lambda v: naive(v).isoformat(" ")  # noqa: E731
         _datetime_binders[dialect.name] = binder
     return binder(value)
