@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
-from stockpool.domain.errors import AlreadyExists, InvalidInput, NotFound
+from stockpool.domain.errors import AlreadyExists, InvalidInput, NotFound, StockpoolError
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
 from stockpool.domain.orders import (
     LineRequest,
@@ -25,7 +26,6 @@ from stockpool.domain.orders import (
     Order,
     OrderKind,
     OrderLine,
-    OrderRefused,
     OrderStatus,
     OversoldException,
     decide_notification,
@@ -35,25 +35,12 @@ from stockpool.domain.orders import (
     status_of,
     with_commitments,
 )
-from stockpool.domain.reservation import check_and_source, cover, released
+from stockpool.domain.reservation import cover, released
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
+from stockpool.services.reservations import ReserveRequest, ReserveResult, reserve_many, zone_of
 from stockpool.services.sourcing import OrderDesk, commit_takes, open_desk, release_units
 from stockpool.services.stock import Actor, commit_stock_change
-
-
-@dataclass(frozen=True)
-class ReserveResult:
-    """An accepted order; `replayed` when it had been accepted before (a retry)."""
-
-    order: Order
-    replayed: bool
-
-
-def _zone(text: str | None) -> str | None:
-    if text is None or not text.strip():
-        return None
-    return text.strip()
 
 
 def reserve(
@@ -67,61 +54,21 @@ def reserve(
 ) -> ReserveResult:
     """Accept an order only if every line fits its listing's ATS now; source and commit it.
 
+    Concurrent calls share transactions (see `services.reservations`): each order is still
+    decided as if it came alone, and its result is returned once it is committed.
+
     Raises:
         OrderRefused: with a shortfall per line that does not fit; nothing was written.
         AlreadyExists: the channel has an order with this id and other lines.
     """
     del actor  # commitments are not movements; the order itself records the channel
-    code, ext = ChannelCode(channel), require_external_id(external_id)
-    requests = require_lines(lines)
-    with app.uow() as uow:
-        desk = open_desk(uow, app, code, ship_to=_zone(ship_to_zone))
-        planned = [desk.line(n, r.listing_id, r.quantity) for n, r in enumerate(requests, 1)]
-        order_id = uow.orders.claim(
-            code,
-            ext,
-            kind=OrderKind.RESERVE,
-            ship_to_zone=_zone(ship_to_zone),
-            channel_updated_at=None,
-            at=app.clock(),
-        )
-        if order_id is None:
-            return _replay(uow, code, ext, requests)
-        leaves = {sku for line in planned for sku, _ in line.components}
-        available = uow.stock.lock_items(leaves)
-        decided = check_and_source(
-            desk.plan,
-            code,
-            planned,
-            available,
-            oversold=uow.orders.oversold_items(leaves),
-            policy=desk.policy,
-        )
-        if decided.shortfall:
-            raise OrderRefused(code, ext, decided.shortfall)
-        for line in planned:
-            uow.orders.add_line(order_id, line)
-        commit_takes(uow, order_id, planned, decided.takes)
-        accepted = [with_commitments(x, t) for x, t in zip(planned, decided.takes, strict=True)]
-        now = app.clock()
-        order = Order(code, ext, OrderKind.RESERVE, OrderStatus.OPEN, tuple(accepted), now, now)
-        commit_stock_change(uow, app)
-    return ReserveResult(replace(order, ship_to_zone=_zone(ship_to_zone)), replayed=False)
-
-
-def _replay(
-    uow: UnitOfWork, channel: ChannelCode, external_id: str, requests: Sequence[LineRequest]
-) -> ReserveResult:
-    found = uow.orders.find(channel, external_id)
-    assert found is not None
-    order = found[1]
-    asked = [(r.listing_id, r.quantity) for r in requests]
-    recorded = [(x.listing_id, x.quantity) for x in order.lines]
-    if order.kind is not OrderKind.RESERVE or asked != recorded:
-        raise AlreadyExists(
-            f"channel {channel} has an order {external_id!r} already, with other lines"
-        )
-    return ReserveResult(order, replayed=True)
+    request = ReserveRequest(
+        channel, require_external_id(external_id), require_lines(lines), ship_to_zone
+    )
+    outcome = app.reservations.submit(request, partial(reserve_many, app))
+    if isinstance(outcome, StockpoolError):
+        raise outcome
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -161,7 +108,7 @@ def ingest(app: Services, note: Notification, *, actor: Actor) -> IngestResult:
         raise InvalidInput("updated_at needs a time zone (e.g. 2026-03-02T09:00:00Z)")
     requests = require_lines(note.lines, allow_empty=note.kind is NotificationKind.CANCEL)
     with app.uow() as uow:
-        desk = open_desk(uow, app, code, ship_to=_zone(note.ship_to_zone))
+        desk = open_desk(uow, app, code, ship_to=zone_of(note.ship_to_zone))
         incoming = [desk.line(n, r.listing_id, r.quantity) for n, r in enumerate(requests, 1)]
         found = uow.orders.find(code, ext, lock=True)
         if found is None:
@@ -169,7 +116,7 @@ def ingest(app: Services, note: Notification, *, actor: Actor) -> IngestResult:
                 code,
                 ext,
                 kind=OrderKind.INGEST,
-                ship_to_zone=_zone(note.ship_to_zone),
+                ship_to_zone=zone_of(note.ship_to_zone),
                 channel_updated_at=note.updated_at,
                 at=app.clock(),
             )

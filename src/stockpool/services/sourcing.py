@@ -107,13 +107,23 @@ def commit_takes(
 ) -> None:
     """Record the commitments of lines and add them to `committed`, level by level in key
     order (each write refuses to take available below zero: InsufficientStock)."""
+    commit_many(uow, [(order_id, lines, takes)])
+
+
+def commit_many(
+    uow: UnitOfWork, orders: Sequence[tuple[int, Sequence[OrderLine], Sequence[Takes]]]
+) -> None:
+    """`commit_takes` for several orders, with one write per stock level for all of them."""
     totals: dict[tuple[Sku, LocationCode], int] = {}
-    for line, got in zip(lines, takes, strict=True):
-        for sku, places in got.items():
-            for code, units in places.items():
-                if units:
-                    uow.orders.change_commitment(order_id, line.line_no, sku, code, committed=units)
-                    totals[(sku, code)] = totals.get((sku, code), 0) + units
+    for order_id, lines, takes in orders:
+        for line, got in zip(lines, takes, strict=True):
+            for sku, places in got.items():
+                for code, units in places.items():
+                    if units:
+                        uow.orders.change_commitment(
+                            order_id, line.line_no, sku, code, committed=units
+                        )
+                        totals[(sku, code)] = totals.get((sku, code), 0) + units
     for (sku, code), units in sorted(totals.items()):
         uow.stock.apply(sku, code, StockDelta(committed=units), expect_on_hand=None)
 

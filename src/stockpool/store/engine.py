@@ -7,6 +7,7 @@ commit durable before it returns (stock is money).
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from stockpool.domain.errors import InvalidInput, StockpoolError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: processes queue in SQLite's busy handler instead
+    fcntl = None  # type: ignore[assignment]
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CACHE_KIB = 65_536
@@ -54,7 +60,47 @@ def parse_database_url(text: str) -> URL:
     raise InvalidInput(f"unsupported database {backend!r}: {hint}")
 
 
-def _configure_sqlite(engine: Engine) -> None:
+class WriterLock:
+    """One SQLite writer at a time: among this process's threads (a lock), and among
+    processes (an exclusive `flock` on a file beside the database).
+
+    Waiters are woken the moment the holder lets go. SQLite's own busy handler instead
+    sleeps in growing steps (up to 100 ms) and turns contention into idle time; with this
+    lock it only ever waits for programs that do not take it. The kernel drops the
+    `flock` of a process that dies, so a crash never leaves the lock taken.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._threads = threading.Lock()
+        self._path = path
+        self._fd: int | None = None
+        self._pid = 0  # a forked child shares its parent's file description: reopen
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the lock; False if another thread of this process held it for `timeout`."""
+        if not self._threads.acquire(timeout=timeout):
+            return False
+        try:
+            if fcntl is not None:
+                if self._fd is None or self._pid != os.getpid():
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                    self._pid = os.getpid()
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        return True
+
+    def release(self) -> None:
+        """Let the next writer in."""
+        try:
+            if fcntl is not None and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def _configure_sqlite(engine: Engine, database: Path) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -63,11 +109,7 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    # SQLite has one writer at a time. Threads of this process queue on a lock of our own,
-    # handed over the moment a transaction ends, instead of in SQLite's busy handler,
-    # which sleeps in growing steps (up to 100 ms) and turns contention into idle time.
-    # Other processes still wait in the busy handler.
-    writer = threading.Lock()
+    writer = WriterLock(database.with_name(database.name + ".writer"))
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -103,7 +145,7 @@ def create_store_engine(url: URL, *, pool_size: int = 8) -> Engine:
                 pool_reset_on_return=None,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             )
-            _configure_sqlite(engine)
+            _configure_sqlite(engine, Path(url.database or ""))
             return engine
         # No pre-ping: it would cost a round trip on every unit of work. A connection that
         # died with its server is invalidated by SQLAlchemy on first use, and that one unit

@@ -8,11 +8,11 @@ hottest statements (the order header, its lines and commitments) run on the driv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from stockpool.domain.errors import NotFound
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
@@ -120,6 +120,11 @@ class SqlOrders(OversoldRecords):
             },
         )
         return None if row is None else int(row[0])
+
+    def drop_claims(self, order_ids: Sequence[int]) -> None:
+        """Delete order headers claimed in this unit of work that got no lines (refused)."""
+        if order_ids:
+            self._c.execute(delete(orders).where(orders.c.id.in_(list(order_ids))))
 
     def find(
         self, channel: ChannelCode, external_id: str, *, lock: bool = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -23,6 +23,7 @@ class OrderRepository(Protocol):
         channel_updated_at: datetime | None,
         at: datetime,
     ) -> int | None: ...
+    def drop_claims(self, order_ids: Sequence[int]) -> None: ...
     def find(
         self, channel: ChannelCode, external_id: str, *, lock: bool = False
     ) -> tuple[int, Order] | None: ...

@@ -1,0 +1,110 @@
+"""Group commit: concurrent callers share one transaction instead of queueing for one each.
+
+A database has one writer at a time (SQLite) or pays a commit and its round trips per
+transaction (PostgreSQL). When many callers write at once, the first to find no batch
+running leads: it takes every request waiting (up to `limit`), runs them together with the
+batch function it was given, hands each caller its own outcome, and passes the lead to the
+oldest caller still waiting. A caller alone pays one transaction, as before; under load each
+transaction carries many requests, so throughput grows with the load.
+
+A caller's outcome is known only after its batch committed. When a batch fails as a whole
+(for example the database went away), each of its requests is run alone, so that one bad
+request cannot fail the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+Request = TypeVar("Request")
+Outcome = TypeVar("Outcome")
+BatchRun = Callable[[Sequence[Request]], Sequence[Outcome]]
+
+
+class _Slot(Generic[Request, Outcome]):
+    """One caller's request, and its outcome once known."""
+
+    __slots__ = ("done", "error", "finished", "lead", "outcome", "request")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.done = threading.Event()
+        self.lead = False  # told to run the next batch
+        self.finished = False  # outcome (or error) known
+        self.outcome: Outcome | None = None
+        self.error: BaseException | None = None
+
+    def result(self) -> Outcome:
+        if self.error is not None:
+            raise self.error
+        return self.outcome  # type: ignore[return-value]
+
+
+class GroupCommit(Generic[Request, Outcome]):
+    """Runs requests of concurrent callers in shared batches (see the module)."""
+
+    def __init__(self, limit: int = 256) -> None:
+        if limit < 1:
+            raise ValueError("a batch holds at least one request")
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._waiting: list[_Slot[Request, Outcome]] = []
+        self._leading = False
+        self.batches = 0  # how many batches ran, for whoever wants to watch
+        self.requests = 0
+
+    def submit(self, request: Request, run: BatchRun[Request, Outcome]) -> Outcome:
+        """Run `request` in a batch with whatever else is waiting; its own outcome.
+
+        `run` takes a batch of requests and returns one outcome per request, in order.
+        Every caller sharing a batch must pass a function with the same effect.
+        """
+        slot: _Slot[Request, Outcome] = _Slot(request)
+        with self._lock:
+            self._waiting.append(slot)
+            if not self._leading:
+                self._leading = slot.lead = True
+        if not slot.lead:
+            slot.done.wait()
+        if not slot.finished:  # told to lead: our request is first in the next batch
+            self._lead(run)
+        return slot.result()
+
+    def _lead(self, run: BatchRun[Request, Outcome]) -> None:
+        with self._lock:
+            batch = self._waiting[: self.limit]
+            del self._waiting[: self.limit]
+        try:
+            _run_batch(batch, run)
+        finally:
+            for slot in batch:
+                slot.finished = True
+                slot.done.set()
+            with self._lock:
+                self.batches += 1
+                self.requests += len(batch)
+                if self._waiting:
+                    successor = self._waiting[0]
+                    successor.lead = True
+                    successor.done.set()
+                else:
+                    self._leading = False
+
+
+def _run_batch(batch: list[_Slot[Request, Outcome]], run: BatchRun[Request, Outcome]) -> None:
+    try:
+        outcomes = run([slot.request for slot in batch])
+    except Exception as error:  # the batch as a whole failed: each request alone
+        if len(batch) == 1:
+            batch[0].error = error
+            return
+        for slot in batch:
+            try:
+                slot.outcome = run([slot.request])[0]
+            except Exception as alone:
+                slot.error = alone
+        return
+    for slot, outcome in zip(batch, outcomes, strict=True):
+        slot.outcome = outcome
