@@ -1,0 +1,79 @@
+"""Group commit: concurrent callers share batches, each gets its own outcome."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from stockpool.services.group_commit import GroupCommit
+
+
+def test_a_caller_alone_runs_a_batch_of_one() -> None:
+    seen: list[list[int]] = []
+
+    def run(batch: Sequence[int]) -> list[int]:
+        seen.append(list(batch))
+        return [x * 10 for x in batch]
+
+    group: GroupCommit[int, int] = GroupCommit()
+    assert group.submit(4, run) == 40
+    assert group.submit(5, run) == 50
+    assert seen == [[4], [5]]
+
+
+def _callers(group: GroupCommit[int, int], run: object, count: int) -> dict[int, object]:
+    results: dict[int, object] = {}
+    start = threading.Barrier(count)
+
+    def call(n: int) -> None:
+        start.wait()
+        try:
+            results[n] = group.submit(n, run)  # type: ignore[arg-type]
+        except Exception as error:
+            results[n] = error
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_concurrent_callers_share_batches_and_each_gets_its_own_outcome() -> None:
+    batches: list[list[int]] = []
+
+    def run(batch: Sequence[int]) -> list[int]:
+        batches.append(list(batch))
+        time.sleep(0.02)  # a transaction takes a while: others queue behind it
+        return [x * 10 for x in batch]
+
+    group: GroupCommit[int, int] = GroupCommit(limit=8)
+    results = _callers(group, run, 40)
+    assert results == {n: n * 10 for n in range(40)}
+    assert sorted(x for b in batches for x in b) == list(range(40))  # each exactly once
+    assert max(len(b) for b in batches) > 1  # callers shared transactions
+    assert max(len(b) for b in batches) <= 8  # never beyond the limit
+    assert group.requests == 40
+    assert group.batches == len(batches)
+
+
+def test_a_batch_that_fails_as_a_whole_is_run_request_by_request() -> None:
+    def run(batch: Sequence[int]) -> list[int]:
+        time.sleep(0.01)
+        if 13 in batch:
+            raise RuntimeError("the database refused the batch")
+        return list(batch)
+
+    group: GroupCommit[int, int] = GroupCommit()
+    results = _callers(group, run, 30)
+    assert isinstance(results.pop(13), RuntimeError)  # only the bad request fails
+    assert results == {n: n for n in range(30) if n != 13}
+
+
+def test_a_limit_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        GroupCommit(limit=0)
