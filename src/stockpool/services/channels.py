@@ -26,6 +26,7 @@ from stockpool.domain.sourcing import require_strategy
 from stockpool.services.allocation_plan import CompiledPlan, compile_plan
 from stockpool.services.ats import RefreshResult, refresh_listings
 from stockpool.services.context import Services
+from stockpool.services.events import ats_events, publish
 from stockpool.services.ports import UnitOfWork
 
 
@@ -46,6 +47,7 @@ def commit_config_change(
     # cache, since it describes a configuration that is not committed yet.
     uow.memo[app.plans] = compiled
     result = refresh_listings(uow, app, affected, compiled=compiled)
+    publish(uow, app, ats_events(uow, app, result))
     uow.commit()
     return result
 

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable
 from stockpool.domain.errors import InvalidInput
 from stockpool.domain.events import Event, EventType, NewEvent
 from stockpool.domain.ids import Sku
+from stockpool.domain.orders import Order
 from stockpool.services.ats import RefreshResult
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
@@ -33,6 +34,38 @@ def record_stock_events(
     if refreshed is not None:
         found += ats_events(uow, app, refreshed)
     publish(uow, app, found)
+
+
+def order_event(kind: EventType, order: Order, action: str) -> NewEvent:
+    """An order event: what happened to the order (`action`) and where it stands now."""
+    lines = [
+        {
+            "line": x.line_no,
+            "listing": x.listing_id,
+            "quantity": x.quantity,
+            "shipped": x.shipped,
+            "cancelled": x.cancelled,
+            "returned": x.returned,
+            "short": sum(x.short_items().values()),
+        }
+        for x in order.lines
+    ]
+    payload = {
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "action": action,
+        "status": order.status.value,
+        "lines": lines,
+    }
+    return NewEvent(kind, None, order.channel, payload)
+
+
+def order_events(order: Order, action: str) -> list[NewEvent]:
+    """`order.changed` for a recorded order, and `order.oversold` while lines are short."""
+    found = [order_event(EventType.ORDER_CHANGED, order, action)]
+    if any(x.short_items() for x in order.lines):
+        found.append(order_event(EventType.ORDER_OVERSOLD, order, action))
+    return found
 
 
 def ats_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list[NewEvent]:

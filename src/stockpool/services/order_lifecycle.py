@@ -28,6 +28,7 @@ from stockpool.domain.orders import (
 from stockpool.domain.quantities import UnavailableReason, require_units
 from stockpool.domain.reservation import eligible_locations, protection_check
 from stockpool.services.context import Services
+from stockpool.services.events import order_events, publish
 from stockpool.services.orders import settle
 from stockpool.services.ports import UnitOfWork
 from stockpool.services.sourcing import open_desk
@@ -105,16 +106,23 @@ def ship(
             after[line_no] = replace(line, shipped=line.shipped + units)
             uow.orders.update_line(order_id, after[line_no])
         post_in_key_order(uow, app, postings, actor=replace(actor, reference=_reference(order)))
-        return _finish(uow, app, order_id, order, list(after.values()))
+        return _finish(uow, app, order_id, order, list(after.values()), action="shipped")
 
 
 def _finish(
-    uow: UnitOfWork, app: Services, order_id: int, order: Order, lines: list[OrderLine]
+    uow: UnitOfWork,
+    app: Services,
+    order_id: int,
+    order: Order,
+    lines: list[OrderLine],
+    *,
+    action: str,
 ) -> Order:
     uow.orders.set_state(order_id, status_of(lines), at=app.clock())
     found = uow.orders.find(order.channel, order.external_id)
-    commit_stock_change(uow, app)
     assert found is not None
+    publish(uow, app, order_events(found[1], action))
+    commit_stock_change(uow, app)
     return found[1]
 
 
@@ -147,7 +155,7 @@ def cancel(
             order.line(line_no)
         desk = open_desk(uow, app, order.channel)
         settled = settle(uow, app, desk, order_id, order.lines, after, kind=order.kind)
-        return _finish(uow, app, order_id, order, settled)
+        return _finish(uow, app, order_id, order, settled, action="cancelled")
 
 
 def return_units(
@@ -191,7 +199,8 @@ def return_units(
             after[line_no] = replace(line, returned=line.returned + units)
             uow.orders.update_line(order_id, after[line_no])
         post_in_key_order(uow, app, postings, actor=replace(actor, reference=_reference(order)))
-        return _finish(uow, app, order_id, order, list(after.values()))
+        action = "returned damaged" if damaged else "returned"
+        return _finish(uow, app, order_id, order, list(after.values()), action=action)
 
 
 def resource(app: Services, channel: str, external_id: str, line_no: int, location: str) -> Order:
@@ -226,7 +235,7 @@ def resource(app: Services, channel: str, external_id: str, line_no: int, locati
                 uow.stock.apply(sku, code, StockDelta(committed=-count), expect_on_hand=None)
             uow.orders.change_commitment(order_id, line_no, sku, target, committed=units)
             uow.stock.apply(sku, target, StockDelta(committed=units), expect_on_hand=None)
-        return _finish(uow, app, order_id, order, list(order.lines))
+        return _finish(uow, app, order_id, order, list(order.lines), action="re-sourced")
 
 
 def _moves(
@@ -264,5 +273,5 @@ def resolve(app: Services, *, channel: str | None = None) -> list[Order]:
             order_id, order = _locked(uow, code, external_id)
             desk = open_desk(uow, app, order.channel, ship_to=order.ship_to_zone)
             lines = settle(uow, app, desk, order_id, order.lines, order.lines, kind=order.kind)
-            done.append(_finish(uow, app, order_id, order, lines))
+            done.append(_finish(uow, app, order_id, order, lines, action="resolved"))
     return done

@@ -37,6 +37,7 @@ from stockpool.domain.orders import (
 )
 from stockpool.domain.reservation import cover, released
 from stockpool.services.context import Services
+from stockpool.services.events import order_events, publish
 from stockpool.services.ports import UnitOfWork
 from stockpool.services.reservations import ReserveRequest, ReserveResult, reserve_many, zone_of
 from stockpool.services.sourcing import OrderDesk, commit_takes, open_desk, release_units
@@ -135,8 +136,9 @@ def ingest(app: Services, note: Notification, *, actor: Actor) -> IngestResult:
             order_id, status_of(after), at=app.clock(), channel_updated_at=stored_at
         )
         result = uow.orders.find(code, ext)
+        assert result is not None
+        publish(uow, app, order_events(result[1], action))
         commit_stock_change(uow, app)
-    assert result is not None
     return IngestResult(action, result[1])
 
 

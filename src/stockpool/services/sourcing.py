@@ -50,6 +50,7 @@ class _BundleIndex:
 
 
 _bundles = _BundleIndex()
+_SITES = object()  # uow.memo key of the active locations as sourcing sites
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,12 @@ def open_desk(
         uow.channels.get_channel(channel)  # NotFound for an unknown channel
         raise InvalidInput(f"channel {channel} is archived: it takes no orders") from None
     strategy = SourcingStrategy(uow.channels.sourcing(channel))
-    sites = {
-        loc.code: Site(loc.code, loc.priority, loc.zone)
-        for loc in uow.catalog.list_locations(include_archived=False)
-    }
+    sites = uow.memo.get(_SITES)
+    if not isinstance(sites, dict):  # read once per unit of work (a batch of orders)
+        sites = uow.memo[_SITES] = {
+            loc.code: Site(loc.code, loc.priority, loc.zone)
+            for loc in uow.catalog.list_locations(include_archived=False)
+        }
     distances = ZoneDistances()
     if strategy is SourcingStrategy.NEAREST_ZONE and ship_to is not None:
         distances = ZoneDistances(uow.orders.zone_distances())
