@@ -108,3 +108,22 @@ def test_an_integration_ingests_a_channel_order_and_oversold_units_are_exception
     problem(
         shop.post("/v1/orders/reserve", json=order("x", 1), role="integration"), 403, "forbidden"
     )
+
+
+def test_order_pages_neither_repeat_nor_skip_when_orders_arrive_between_them(shop: Api) -> None:
+    for n in range(5):
+        assert shop.post("/v1/orders/reserve", json=order(f"p-{n}", 1)).status_code == 201
+    first = shop.get("/v1/orders?limit=2", role="viewer").json()
+    assert [o["external_id"] for o in first["data"]] == ["p-4", "p-3"]
+    late = {**order("late", 1), "kind": "create", "updated_at": "2026-03-02T09:00:00Z"}
+    assert shop.post("/v1/orders/ingest", json=late).status_code in (200, 201)
+    assert shop.get("/v1/orders?limit=1", role="viewer").json()["data"][0]["external_id"] == "late"
+    seen = [o["external_id"] for o in first["data"]]
+    cursor = first["next_cursor"]
+    while cursor is not None:
+        page = shop.get(f"/v1/orders?limit=2&cursor={cursor}", role="viewer").json()
+        seen += [o["external_id"] for o in page["data"]]
+        cursor = page["next_cursor"]
+    assert seen == ["p-4", "p-3", "p-2", "p-1", "p-0"]
+    bad = shop.get("/v1/orders?cursor=not-ours", role="viewer")
+    assert bad.status_code == 422

@@ -38,7 +38,7 @@ from stockpool.domain.orders import (
 from stockpool.domain.reservation import cover, released
 from stockpool.services.context import Services
 from stockpool.services.events import order_events, publish
-from stockpool.services.ports import UnitOfWork
+from stockpool.services.ports import Page, UnitOfWork
 from stockpool.services.reservations import ReserveRequest, ReserveResult, reserve_many, zone_of
 from stockpool.services.sourcing import OrderDesk, commit_takes, open_desk, release_units
 from stockpool.services.stock import Actor, commit_stock_change
@@ -242,6 +242,18 @@ def list_orders(
     app: Services, *, channel: str | None = None, status: str | None = None, limit: int = 50
 ) -> list[Order]:
     """The newest orders first."""
+    return orders_page(app, channel=channel, status=status, limit=limit).rows
+
+
+def orders_page(
+    app: Services,
+    *,
+    channel: str | None = None,
+    status: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> Page[Order]:
+    """One page of orders, newest first; `after` is the `next_cursor` of the page before."""
     if not 1 <= limit <= 10_000:
         raise InvalidInput("limit must be between 1 and 10000")
     try:
@@ -249,9 +261,15 @@ def list_orders(
     except ValueError:
         names = ", ".join(s.value for s in OrderStatus)
         raise InvalidInput(f"status must be one of {names}, got {status!r}") from None
+    before = None if after is None else int(after)
     with app.uow() as uow:
         code = None if channel is None else ChannelCode(channel)
-        return uow.orders.list_orders(channel=code, status=wanted, limit=limit)
+        found = uow.orders.list_orders(
+            channel=code, status=wanted, limit=limit + 1, before_id=before
+        )
+    rows = found[:limit]
+    following = str(rows[-1][0]) if len(found) > limit else None
+    return Page([order for _, order in rows], following)
 
 
 def exceptions(

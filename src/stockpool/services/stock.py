@@ -20,7 +20,7 @@ from stockpool.domain.quantities import StockState, UnavailableReason, require_u
 from stockpool.services.ats import refresh_listings
 from stockpool.services.context import Services
 from stockpool.services.events import record_stock_events
-from stockpool.services.ports import UnitOfWork
+from stockpool.services.ports import Page, UnitOfWork
 
 COUNT_RETRIES = 20
 
@@ -245,11 +245,38 @@ def movements_of(
     app: Services, sku: str, *, location: str | None = None, limit: int = 100
 ) -> list[Movement]:
     """The newest movements of an item, newest first."""
+    return movements_page(app, sku, location=location, limit=limit).rows
+
+
+def movements_page(
+    app: Services,
+    sku: str,
+    *,
+    location: str | None = None,
+    kind: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Page[Movement]:
+    """One page of an item's movements, newest first (`after`: the previous page's cursor)."""
     if not 1 <= limit <= 10_000:
         raise InvalidInput("limit must be between 1 and 10000")
+    try:
+        wanted = None if kind is None else MovementKind(kind)
+    except ValueError:
+        names = ", ".join(k.value for k in MovementKind)
+        raise InvalidInput(f"kind must be one of {names}, got {kind!r}") from None
     with app.uow() as uow:
         uow.catalog.get_item(Sku(sku))
         code = None if location is None else LocationCode(location)
         if code is not None:
             uow.catalog.get_location(code)
-        return uow.stock.movements_of(Sku(sku), location=code, limit=limit)
+        found = uow.stock.movements_of(
+            Sku(sku),
+            location=code,
+            limit=limit + 1,
+            before_id=None if after is None else int(after),
+            kind=wanted,
+        )
+    rows = found[:limit]
+    following = str(rows[-1][0]) if len(found) > limit else None
+    return Page([movement for _, movement in rows], following)

@@ -299,32 +299,42 @@ class SqlOrders(OversoldRecords):
         return True
 
     def list_orders(
-        self, *, channel: ChannelCode | None, status: OrderStatus | None, limit: int
-    ) -> list[Order]:
-        """The newest orders first, with their lines."""
+        self,
+        *,
+        channel: ChannelCode | None,
+        status: OrderStatus | None,
+        limit: int,
+        before_id: int | None = None,
+    ) -> list[tuple[int, Order]]:
+        """The newest orders first (ids below `before_id`), with their lines."""
         query = (
             select(orders, channels.c.code.label("channel_code"))
             .join(channels, channels.c.id == orders.c.channel_id)
-            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .order_by(orders.c.id.desc())
             .limit(limit)
         )
         if channel is not None:
             query = query.where(orders.c.channel_id == self._channel_id(channel))
         if status is not None:
             query = query.where(orders.c.status == status.value)
+        if before_id is not None:
+            query = query.where(orders.c.id < before_id)
         rows = list(self._c.execute(query))
         lines = self._lines([r.id for r in rows])
         return [
-            Order(
-                channel=ChannelCode(r.channel_code),
-                external_id=r.external_id,
-                kind=OrderKind(r.kind),
-                status=OrderStatus(r.status),
-                lines=tuple(lines.get(r.id, ())),
-                created_at=r.created_at,
-                updated_at=r.updated_at,
-                ship_to_zone=r.ship_to_zone,
-                channel_updated_at=r.channel_updated_at,
+            (
+                r.id,
+                Order(
+                    channel=ChannelCode(r.channel_code),
+                    external_id=r.external_id,
+                    kind=OrderKind(r.kind),
+                    status=OrderStatus(r.status),
+                    lines=tuple(lines.get(r.id, ())),
+                    created_at=r.created_at,
+                    updated_at=r.updated_at,
+                    ship_to_zone=r.ship_to_zone,
+                    channel_updated_at=r.channel_updated_at,
+                ),
             )
             for r in rows
         ]

@@ -258,9 +258,15 @@ class SqlStock:
         return [(LocationCode(r.code), state_from_row(r)) for r in self._c.execute(query)]
 
     def movements_of(
-        self, sku: Sku, *, location: LocationCode | None, limit: int
-    ) -> list[Movement]:
-        """The newest movements of an item, newest first."""
+        self,
+        sku: Sku,
+        *,
+        location: LocationCode | None,
+        limit: int,
+        before_id: int | None = None,
+        kind: MovementKind | None = None,
+    ) -> list[tuple[int, Movement]]:
+        """The newest movements of an item first (ids below `before_id`), with their ids."""
         query = (
             select(movements, locations.c.code)
             .join(locations, locations.c.id == movements.c.location_id)
@@ -270,16 +276,23 @@ class SqlStock:
         )
         if location is not None:
             query = query.where(movements.c.location_id == self._ids.location(location))
+        if before_id is not None:
+            query = query.where(movements.c.id < before_id)
+        if kind is not None:
+            query = query.where(movements.c.kind == kind.value)
         return [
-            Movement(
-                sku=sku,
-                location=LocationCode(r.code),
-                kind=MovementKind(r.kind),
-                quantity=r.quantity,
-                reason=r.reason,
-                actor=r.actor,
-                reference=r.reference,
-                at=r.at,
+            (
+                r.id,
+                Movement(
+                    sku=sku,
+                    location=LocationCode(r.code),
+                    kind=MovementKind(r.kind),
+                    quantity=r.quantity,
+                    reason=r.reason,
+                    actor=r.actor,
+                    reference=r.reference,
+                    at=r.at,
+                ),
             )
             for r in self._c.execute(query)
         ]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from stockpool.api.pagination import Cursor, Limit, paginate
+from stockpool.api.pagination import Cursor, Limit, cursor_int, next_of, paginate
 from stockpool.api.problems import documented
 from stockpool.api.routing import AuditedRoute
 from stockpool.api.schemas.orders import (
@@ -35,7 +35,6 @@ router = APIRouter(
 ChannelPath = Annotated[str, Path(min_length=1, max_length=100)]
 ExternalPath = Annotated[str, Path(min_length=1, max_length=200)]
 WRITE = documented(404, 409, 413)
-WINDOW = 10_000
 
 
 def _requests(lines: list[OrderLineCreate]) -> list[LineRequest]:
@@ -107,10 +106,16 @@ def list_orders(
     status: Annotated[str | None, Query(description="open, shipped or cancelled")] = None,
 ) -> OrdersPublic:
     """Orders, newest first."""
-    found = orders.list_orders(services_of(request), channel=channel, status=status, limit=WINDOW)
-    numbered = list(enumerate(found))
-    page, following = paginate(numbered, lambda pair: pair[0], cursor, limit)
-    return OrdersPublic(data=[OrderPublic.of(o) for _, o in page], next_cursor=following)
+    after = cursor_int(cursor)
+    page = orders.orders_page(
+        services_of(request),
+        channel=channel,
+        status=status,
+        after=None if after is None else str(after),
+        limit=limit,
+    )
+    following = None if page.next_cursor is None else int(page.next_cursor)
+    return OrdersPublic(data=[OrderPublic.of(o) for o in page.rows], next_cursor=next_of(following))
 
 
 @router.get("/orders/exceptions", summary="Oversold exceptions")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from stockpool.api.pagination import Cursor, Limit, paginate
+from stockpool.api.pagination import Cursor, Limit, cursor_int, next_of
 from stockpool.api.problems import documented
 from stockpool.api.routing import AuditedRoute
 from stockpool.api.schemas.stock import (
@@ -32,7 +32,6 @@ router = APIRouter(
 )
 SkuPath = Annotated[str, Path(min_length=1, max_length=100, description="The item's SKU.")]
 WRITE = documented(404, 409, 413)
-MOVEMENT_WINDOW = 10_000
 
 
 def actor(key: ApiKey, reference: str = "") -> Actor:
@@ -57,12 +56,20 @@ def item_movements(
     location: Annotated[str | None, Query(max_length=100)] = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
 ) -> MovementsPublic:
-    """The item's movements, newest first (the newest 10,000 are reachable)."""
-    found = stock.movements_of(services_of(request), sku, location=location, limit=MOVEMENT_WINDOW)
-    rows = [m for m in found if kind is None or m.kind.value == kind]
-    numbered = list(enumerate(rows))
-    page, following = paginate(numbered, lambda pair: pair[0], cursor, limit)
-    return MovementsPublic(data=[MovementPublic.of(m) for _, m in page], next_cursor=following)
+    """The item's movements, newest first."""
+    after = cursor_int(cursor)
+    page = stock.movements_page(
+        services_of(request),
+        sku,
+        location=location,
+        kind=kind,
+        after=None if after is None else str(after),
+        limit=limit,
+    )
+    following = None if page.next_cursor is None else int(page.next_cursor)
+    return MovementsPublic(
+        data=[MovementPublic.of(m) for m in page.rows], next_cursor=next_of(following)
+    )
 
 
 @router.post("/stock/receive", summary="Receive units", responses=WRITE)
