@@ -24,12 +24,23 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _running(data_dir: Path, port: int) -> Iterator[list[str]]:
+def _running(data_dir: Path, port: int, *extra: str) -> Iterator[list[str]]:
     """Start `stockpool demo run` as `make run` does; yield its first lines; stop it."""
     env = {k: v for k, v in os.environ.items() if k != "STOCKPOOL_DATABASE_URL"}
     env["STOCKPOOL_DATA_DIR"] = str(data_dir)
     process = subprocess.Popen(
-        [str(STOCKPOOL), "demo", "run", "--port", str(port), "--items", "120", "--days", "60"],
+        [
+            str(STOCKPOOL),
+            "demo",
+            "run",
+            "--port",
+            str(port),
+            "--items",
+            "120",
+            "--days",
+            "60",
+            *extra,
+        ],  # fmt: skip
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -104,3 +115,30 @@ def test_a_second_run_reuses_the_data_and_the_key(tmp_path: Path) -> None:
         again, _ = _key_and_sku(second)
     assert second[0] == f"reusing the data in {tmp_path}"
     assert again == key
+
+
+def _shop_orders(port: int, key: str) -> list[dict[str, object]]:
+    found = httpx.get(
+        f"http://127.0.0.1:{port}/v1/orders",
+        params={"channel": "shopify", "limit": 50},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=5,
+    )
+    assert found.status_code == 200
+    orders: list[dict[str, object]] = found.json()["data"]
+    return [o for o in orders if str(o["external_id"]).startswith("gid://shopify/Order/")]
+
+
+def test_with_a_fake_shopify_its_customers_orders_arrive_through_its_webhooks(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    with _running(tmp_path, port, "--fake-shopify") as lines:
+        key, _ = _key_and_sku(lines)
+        shop = next(x for x in lines if x.startswith("a fake Shopify serves on http://127.0.0.1:"))
+        deadline = time.monotonic() + 30
+        while not (arrived := _shop_orders(port, key)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert f"post their orders to http://127.0.0.1:{port}/webhooks/shopify" in shop
+    assert arrived, "no order of the fake Shopify's customers arrived within 30 s"
+    assert {o["kind"] for o in arrived} == {"ingest"}

@@ -20,9 +20,11 @@ from sqlalchemy import Connection, func, select
 
 from stockpool.demo.brand import Catalog, draw_catalog
 from stockpool.demo.calendar import black_friday, seasons
+from stockpool.demo.handling_records import write_handling
 from stockpool.demo.history import LOOKAHEAD_DAYS, History, simulate
 from stockpool.demo.layout import CHANNELS, LOCATIONS, RULES, SUPPLIERS, ZONE_DISTANCES
-from stockpool.demo.ledger import Keys, write_levels, write_orders, write_purchases
+from stockpool.demo.ledger import Keys, write_levels, write_purchases
+from stockpool.demo.order_records import write_orders
 from stockpool.demo.writer import core_rows, id_map
 from stockpool.domain.catalog import Location, LocationKind
 from stockpool.domain.channels import ChannelKind, SalesChannel
@@ -59,6 +61,12 @@ class DemoSummary:
     stockout_level_days: int
     purchase_orders: int
     open_purchase_orders: int
+    returned_units: int
+    returned_damaged: int
+    damaged_in_handling: int
+    written_off: int
+    transfers: int
+    open_transfers: int
     black_fridays: list[date]
     seconds: float
 
@@ -161,7 +169,7 @@ def _rules(app: Services, now: datetime) -> None:
 
 def _write(
     app: Services, catalog: Catalog, history: History, rng: np.random.Generator, *, days: int
-) -> tuple[dict[str, int], int]:
+) -> tuple[dict[str, int], int, int]:
     now = app.clock()
     start = int(datetime(*(now.date() - timedelta(days=days)).timetuple()[:3],
                          tzinfo=now.tzinfo).timestamp())  # fmt: skip
@@ -175,10 +183,41 @@ def _write(
         still_open = write_purchases(
             uow.connection, catalog, history, keys, ledger, start=start, days=days
         )
+        in_transit = write_handling(uow.connection, history, keys, ledger, start=start, days=days)
         write_levels(uow.connection, history, keys, ledger)
         uow.channels.bump_config()
         uow.commit()
-    return ledger.orders_per_channel, still_open
+    return ledger.orders_per_channel, still_open, in_transit
+
+
+def _counts(history: History, *, in_transit: int) -> dict[str, int]:
+    """What the history holds: units sold and lost, empty level-days, purchase orders,
+    units returned (and damaged of them), damaged in handling and written off, transfers."""
+    handling = history.handling
+    units = [
+        sum(q for _, q in history.groups[r.group].components[r.member]) for r in handling.returns
+    ]
+    return {
+        "units_sold": int(history.sales["quantity"].sum()),
+        "lost_units": int(history.lost_units.sum()),
+        "stockout_level_days": int(history.empty_levels.sum()),
+        "purchase_orders": len(history.purchase_orders),
+        "returned_units": sum(r.quantity * u for r, u in zip(handling.returns, units, strict=True)),
+        "returned_damaged": sum(
+            r.damaged * u for r, u in zip(handling.returns, units, strict=True)
+        ),
+        "damaged_in_handling": sum(int(e.quantities.sum()) for e in handling.damage),
+        "written_off": sum(int(e.quantities.sum()) for e in handling.write_offs),
+        "transfers": len(handling.transfers),
+        "open_transfers": in_transit,
+    }
+
+
+def _check(app: Services, *, items_count: int, days: int) -> None:
+    if items_count < 50 or days < 28:
+        raise InvalidInput("the demo needs at least 50 items and 28 days of history")
+    if not is_empty(app):
+        raise StoreNotEmpty("the store is not empty: the demo is only written into a new store")
 
 
 def generate(
@@ -194,10 +233,7 @@ def generate(
     Raises:
         StoreNotEmpty: the store already has items, locations or channels.
     """
-    if items_count < 50 or days < 28:
-        raise InvalidInput("the demo needs at least 50 items and 28 days of history")
-    if not is_empty(app):
-        raise StoreNotEmpty("the store is not empty: the demo is only written into a new store")
+    _check(app, items_count=items_count, days=days)
     began = time.perf_counter()
     say = progress or (lambda _: None)
     rng = np.random.default_rng(seed)
@@ -207,7 +243,7 @@ def generate(
     season = seasons(rng, now.date() - timedelta(days=days), days + LOOKAHEAD_DAYS)
     history = simulate(catalog, season, rng, days)
     say("writing the catalog and the ledger")
-    per_channel, still_open = _write(app, catalog, history, rng, days=days)
+    per_channel, still_open, in_transit = _write(app, catalog, history, rng, days=days)
     say("setting allocation rules and computing available-to-sell")
     _rules(app, now)
     recompute_all(app)
@@ -217,11 +253,8 @@ def generate(
         listings=sum(len(x) for x in catalog.listings.values()),
         days=days,
         orders=per_channel,
-        units_sold=int(history.sales["quantity"].sum()),
-        lost_units=int(history.lost_units.sum()),
-        stockout_level_days=int(history.empty_levels.sum()),
-        purchase_orders=len(history.purchase_orders),
         open_purchase_orders=still_open,
+        **_counts(history, in_transit=in_transit),
         black_fridays=[d for d in season.black_fridays if d < now.date()],
         seconds=time.perf_counter() - began,
     )

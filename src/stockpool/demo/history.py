@@ -5,9 +5,10 @@ seasonal rate, per ship-to zone); each request is served from the zone's nearest
 that has the stock. What cannot be served is lost: a day without stock records no sale,
 as in real life. Every Monday the planner reviews each stocked item and location and orders
 from the supplier up to a target, with a forecast that is a little wrong and suppliers who
-are sometimes late, so that stockouts happen for real. The result is a list of sales (by
-day, listing, location and quantity) and of purchase orders, from which `orders` and
-`writer` make ledger records.
+are sometimes late, so that stockouts happen for real. Returns, damage, write-offs and
+the weekly transfers from the main warehouse to the 3PL and the store are `handling`'s.
+The result is a list of sales (by day, listing, location and quantity), of purchase orders
+and of those events, from which `ledger` makes ledger records.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from stockpool.demo.brand import Catalog
 from stockpool.demo.calendar import Bools, Floats, Ints, Seasons
+from stockpool.demo.handling import TRANSFER_WEEKDAY, Handling, Sale
 from stockpool.demo.layout import CHANNELS, LOCATION_INDEX, LOCATIONS, SUPPLIER_INDEX, SUPPLIERS
 
 REVIEW_DAYS = 7
@@ -70,6 +72,8 @@ class History:
         stock: [item, location] available at the end.
         lost_units: per day, units asked for that no location could serve.
         empty_levels: per day, stocked (item, location) pairs with nothing on the shelf.
+        handling: returns, damage, write-offs and transfers (sale records of returns are
+            rows of `sales`).
     """
 
     groups: list[Group]
@@ -79,6 +83,7 @@ class History:
     stock: Ints
     lost_units: Ints
     empty_levels: Ints
+    handling: Handling
 
 
 def _item_groups(catalog: Catalog, fba_items: set[int]) -> list[Group]:
@@ -165,9 +170,11 @@ class Simulation:
         self.on_order = np.zeros_like(self.stock)
         self.arrivals: dict[int, list[PurchaseOrder]] = {}
         self.orders: list[PurchaseOrder] = []
-        self.sales: list[tuple[int, int, int, int, Ints, Ints]] = []
+        self.sales: list[Sale] = []
+        self.records = 0
         self.lost = np.zeros(days, dtype=np.int64)
         self.empty = np.zeros(days, dtype=np.int64)
+        self.handling = Handling.empty(rng, days, self.stock.shape)
 
     def _planning_rates(self, count: int) -> Floats:
         """Expected item units a day at each location, as the (imperfect) planner sees it."""
@@ -186,6 +193,11 @@ class Simulation:
                 )
         noise = self.rng.lognormal(0.0, 0.3, size=rate.shape)
         return np.asarray(np.where(self.stocked, np.maximum(rate, 0.01) * noise, 0.0))
+
+    def expected(self, day: int, days: int) -> Floats:
+        """Expected item units at each location over `days` days from `day`, as planned."""
+        length = np.full(self.rate.shape[0], days)
+        return np.asarray(self._window(day, length)[:, None] * self.rate)
 
     def _window(self, day: int, length: Ints) -> Floats:
         end = np.minimum(day + length, self.cum.shape[1] - 1)
@@ -207,7 +219,7 @@ class Simulation:
     def review(self, day: int) -> None:
         """The weekly purchase order run."""
         point, target = self._targets(day)
-        position = self.stock + self.on_order
+        position = self.stock + self.on_order + self.handling.in_transit
         wanted = np.where(self.stocked & (position < point), np.ceil(target - position), 0)
         packs = np.ceil(wanted / self.case[:, None]).astype(np.int64)
         quantity = packs * self.case[:, None]
@@ -228,10 +240,33 @@ class Simulation:
         self.arrivals.setdefault(day + lead, []).append(po)
 
     def receive(self, day: int) -> None:
-        """Purchase orders that arrive today go on the shelf."""
+        """Purchase orders, transfers and returns that arrive today."""
         for po in self.arrivals.pop(day, []):
             self.stock[po.items, po.location] += po.quantities
             self.on_order[po.items, po.location] -= po.quantities
+        self.handling.receive_transfers(day, self.stock)
+        self.handling.receive_returns(day, self.stock, self.parts)
+
+    def parts(self, group: int, member: int) -> list[tuple[int, int]]:
+        """(item, units) of one listing of a group."""
+        return self.groups[group].components[member]
+
+    def run_day(self, day: int, weekday: int) -> None:
+        """The day after receiving: on Wednesdays the transfers leave first thing; then the
+        day's selling, and what it brings: returns to come, damage, write-offs."""
+        if weekday == TRANSFER_WEEKDAY:
+            expected = self.expected
+            self.handling.ship_transfers(
+                day, self.stock, self.stocked, lambda days: expected(day, days)
+            )
+        first = len(self.sales)
+        self.sell(day)
+        channel_of = [g.channel for g in self.groups]
+        new = self.sales[first:]
+        self.handling.send_back(day, new, first=self.records, channel_of=channel_of)
+        self.records += sum(len(row[4]) for row in new)
+        self.handling.damage_in_handling(day, self.stock)
+        self.handling.write_off(day)
 
     def sell(self, day: int) -> None:
         """Serve the day's demand of every group; what no location can serve is lost."""
@@ -283,10 +318,12 @@ def simulate(catalog: Catalog, seasons: Seasons, rng: np.random.Generator, days:
         sim.receive(day)
         if (weekday + day) % 7 == 0:
             sim.review(day)
-        sim.sell(day)
+        sim.run_day(day, (weekday + day) % 7)
     columns = ("day", "group", "zone", "location", "member", "quantity")
     sales: dict[str, Ints] = {}
     for n, name in enumerate(columns):
         parts = [np.full(len(row[4]), row[n]) if n < 4 else np.asarray(row[n]) for row in sim.sales]
         sales[name] = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-    return History(sim.groups, opening, sales, sim.orders, sim.stock, sim.lost, sim.empty)
+    return History(
+        sim.groups, opening, sales, sim.orders, sim.stock, sim.lost, sim.empty, sim.handling
+    )

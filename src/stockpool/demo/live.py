@@ -2,9 +2,11 @@
 
 `Traffic.tick` places the orders due in one interval: marketplace orders are ingested
 (the channel accepted them already), Shopify and wholesale orders go through
-check-and-reserve and may be refused when a listing runs dry. Every so often a delivery
-arrives at the warehouse. `hot_skus` picks a few best sellers to watch and `ats_table`
-reads their available-to-sell on every channel.
+check-and-reserve and may be refused when a listing runs dry. With a fake Shopify linked
+(`live_shop`), Shopify's share is bought on the fake shop by its own customers instead, and
+reaches us as the shop's orders. Every so often a delivery arrives at the warehouse.
+`hot_skus` picks a few best sellers to watch and `ats_table` reads their available-to-sell
+on every channel.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stockpool.demo.shoppers import ShopCustomers
 from stockpool.domain.errors import StockpoolError
 from stockpool.domain.ids import ListingId
 from stockpool.domain.orders import LineRequest, NotificationKind
@@ -62,10 +65,13 @@ def ats_table(app: Services, skus: list[str]) -> dict[str, dict[str, int]]:
 
 
 class Traffic:
-    """Orders at `rate` a second on the watched SKUs' listings, receipts now and then."""
+    """Orders on the watched SKUs' listings, receipts now and then; Shopify's orders on
+    `shop` when given."""
 
-    def __init__(self, app: Services, skus: list[str], *, seed: int = 1) -> None:
-        self.app = app
+    def __init__(
+        self, app: Services, skus: list[str], *, seed: int = 1, shop: ShopCustomers | None = None
+    ) -> None:
+        self.app, self.shop = app, shop
         self.rng = np.random.default_rng(seed)
         self.counts = TrafficCounts()
         self._numbers = itertools.count(1)
@@ -94,6 +100,9 @@ class Traffic:
         options = self._listings[channel]
         listing, _ = options[int(self.rng.integers(len(options)))]
         quantity = 1 if self.rng.random() < 0.85 else 2
+        if channel == "shopify" and self.shop is not None:
+            self.shop.buy(listing, quantity)
+            return
         external = f"LIVE-{self._run}-{next(self._numbers)}"
         line = LineRequest(ListingId(listing), quantity)
         actor = Actor("demo:live")
