@@ -307,3 +307,24 @@ def test_bad_allocation_input_is_refused_and_saves_nothing(shop: Services, case:
         call(shop)
     assert snapshot(shop) == before
     assert issubclass(error, StockpoolError)
+
+
+def test_tagging_an_item_applies_its_tag_rules_at_once_and_untagging_reverts(
+    shop: Services,
+) -> None:
+    rules.set_rule(shop, place_for(channel="shop", tag="clearance"), {"maximum": 2}, actor="me")
+    assert stored(shop)[("shop", "CAP-1")][0] == 5
+    catalog.update_item(shop, "CAP", tags=["clearance"])
+    assert stored(shop)[("shop", "CAP-1")][0] == 2
+    assert stored(shop)[("shop", "KIT-1")][0] == 5  # a limit of the cap listing, not of caps
+    catalog.update_item(shop, "CAP", tags=[])
+    assert stored(shop)[("shop", "CAP-1")][0] == 5
+    catalog.update_item(shop, "CAP", title="Cap, navy")  # no tag change: nothing moves
+    assert stored(shop)[("shop", "CAP-1")][0] == 5
+
+
+def test_an_unknown_rule_setting_is_refused_and_saves_nothing(shop: Services) -> None:
+    before = snapshot(shop)
+    with pytest.raises(InvalidInput, match="unknown rule setting 'max'"):
+        rules.set_rule(shop, place_for(channel="shop"), {"max": 2}, actor="me")
+    assert snapshot(shop) == before

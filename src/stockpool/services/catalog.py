@@ -16,6 +16,7 @@ from stockpool.domain.catalog import (
 )
 from stockpool.domain.errors import InvalidInput
 from stockpool.domain.ids import LocationCode, Sku
+from stockpool.services.channels import commit_config_change
 from stockpool.services.context import Services
 from stockpool.services.ports import Page
 
@@ -70,7 +71,10 @@ def update_item(app: Services, sku: str, **changes: Any) -> Item:
             raise InvalidInput(f"an item has no field {name!r} that can be changed")
     with app.uow() as uow:
         item = uow.catalog.update_item(Sku(sku), values, at=app.clock())
-        uow.commit()
+        if "tags" in values:  # tag rules may now apply or stop applying to its listings
+            commit_config_change(uow, app, [Sku(sku)])
+        else:
+            uow.commit()
     return item
 
 

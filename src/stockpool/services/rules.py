@@ -100,10 +100,11 @@ def _merged(
     before: Rule | None, place: RulePlace, settings: dict[str, Any], clear: Iterable[str]
 ) -> Rule | None:
     base = before or Rule(place.level, place.target, _code(place.channel), event=place.event)
-    values = {name: _parse(name, value) for name, value in settings.items() if value is not None}
-    for name in clear:
+    for name in [*settings, *clear]:
         if name not in SETTINGS:
             raise InvalidInput(f"unknown rule setting {name!r}: one of {', '.join(SETTINGS)}")
+    values = {name: _parse(name, value) for name, value in settings.items() if value is not None}
+    for name in clear:
         values[name] = None
     merged = replace(base, **values)  # validates: InvalidRule names the field
     if all(getattr(merged, name) is None for name in SETTINGS):
