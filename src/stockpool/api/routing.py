@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from stockpool.api.problems import response_for
-from stockpool.api.security import identify, services_of
+from stockpool.api.security import identified_from_cache, identify, services_of
 from stockpool.domain.access import ApiKey, AuditEntry, StoredResponse
 from stockpool.services import access, audit
 
@@ -50,7 +50,10 @@ class AuditedRoute(APIRoute):
 async def run_write(request: Request, handler: Handler) -> Response:
     """Run a write with idempotency and audit around it."""
     try:
-        key = await run_in_threadpool(identify, request)
+        if identified_from_cache(request):  # no thread hop for a key checked recently
+            key = identify(request)
+        else:
+            key = await run_in_threadpool(identify, request)
         body = await request.body()
     except Exception as exc:
         return response_for(request, exc)

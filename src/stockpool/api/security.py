@@ -71,6 +71,23 @@ def presented_key(request: Request) -> str | None:
     return credentials.strip()
 
 
+def identified_from_cache(request: Request) -> bool:
+    """Identify a request whose key is known without the database (no key, or a key checked
+    recently); False when `identify` must look the key up (it blocks: run it in a thread)."""
+    if hasattr(request.state, "api_key"):
+        return True
+    secret = presented_key(request)
+    if secret is None:
+        request.state.api_key = None
+        return True
+    cache: KeyCache = request.app.state.key_cache
+    key = cache.get(access.hash_key(secret))
+    if key is None:
+        return False
+    request.state.api_key = key
+    return True
+
+
 def identify(request: Request) -> ApiKey | None:
     """The working API key of a request (checked once per request), or None."""
     if hasattr(request.state, "api_key"):
