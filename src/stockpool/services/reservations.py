@@ -3,10 +3,10 @@
 `reserve_many` decides a batch of orders in ONE transaction, each exactly as if it came
 alone, in turn:
 
-1. every order's lines are resolved to leaf items; each order is claimed (its (channel,
-   external id) header inserted, in key order so that concurrent batches never wait on
-   each other crosswise); an id the channel used already is answered from the stored
-   order (a retry gets the original result);
+1. every order's lines are resolved to leaf items; the orders are claimed (their
+   (channel, external id) headers inserted by one statement, in key order so that
+   concurrent batches never wait on each other crosswise); an id the channel used already
+   is answered from the stored order (a retry gets the original result);
 2. every stock level of every leaf item of the claimed orders is locked at once, in
    (SKU, location) order, and read;
 3. the orders are checked and sourced one after the other against what the orders before
@@ -164,16 +164,14 @@ def _prepare(
 
 def _claim(uow: UnitOfWork, app: Services, batch: list[_Order]) -> None:
     """Insert the order headers in key order; ids used already are answered as retries."""
-    now = app.clock()
-    for entry in sorted(batch, key=lambda x: (x.channel, x.external_id)):
-        entry.order_id = uow.orders.claim(
-            entry.channel,
-            entry.external_id,
-            kind=OrderKind.RESERVE,
-            ship_to_zone=entry.zone,
-            channel_updated_at=None,
-            at=now,
-        )
+    ordered = sorted(batch, key=lambda x: (x.channel, x.external_id))
+    claimed = uow.orders.claim_many(
+        [(x.channel, x.external_id, x.zone) for x in ordered],
+        kind=OrderKind.RESERVE,
+        at=app.clock(),
+    )
+    for entry in ordered:
+        entry.order_id = claimed.get((entry.channel, entry.external_id))
         if entry.order_id is None:
             entry.outcome = _replay(uow, entry)
 
@@ -239,10 +237,7 @@ def _write(uow: UnitOfWork, app: Services, claimed: list[_Order]) -> None:
     accepted = [x for x in claimed if isinstance(x.outcome, ReserveResult)]
     refused = [x.order_id for x in claimed if not isinstance(x.outcome, ReserveResult)]
     uow.orders.drop_claims([x for x in refused if x is not None])
-    for entry in accepted:
-        assert entry.order_id is not None
-        for line in entry.lines:
-            uow.orders.add_line(entry.order_id, line)
+    uow.orders.add_lines([(x.order_id or 0, line) for x in accepted for line in x.lines])
     commit_many(uow, [(x.order_id or 0, x.lines, x.takes) for x in accepted])
     publish(uow, app, [_accepted_event(x) for x in accepted])
 

@@ -118,15 +118,15 @@ def commit_many(
 ) -> None:
     """`commit_takes` for several orders, with one write per stock level for all of them."""
     totals: dict[tuple[Sku, LocationCode], int] = {}
+    rows: list[tuple[int, int, Sku, LocationCode, int]] = []
     for order_id, lines, takes in orders:
         for line, got in zip(lines, takes, strict=True):
             for sku, places in got.items():
                 for code, units in places.items():
                     if units:
-                        uow.orders.change_commitment(
-                            order_id, line.line_no, sku, code, committed=units
-                        )
+                        rows.append((order_id, line.line_no, sku, code, units))
                         totals[(sku, code)] = totals.get((sku, code), 0) + units
+    uow.orders.add_commitments(rows)
     for (sku, code), units in sorted(totals.items()):
         uow.stock.apply(sku, code, StockDelta(committed=units), expect_on_hand=None)
 

@@ -48,6 +48,12 @@ _ADD_LINE = DriverStatement(
     "shipped, cancelled, returned) VALUES (:order_id, :line_no, :listing_id, :sku, "
     ":components, :quantity, 0, 0, 0) RETURNING id"
 )
+_ADD_LINES = DriverStatement(
+    "INSERT INTO order_lines (order_id, line_no, listing_id, sku, components, quantity, "
+    "shipped, cancelled, returned) VALUES (:order_id, :line_no, :listing_id, :sku, "
+    ":components, :quantity, 0, 0, 0)"
+)
+_LINE_IDS = "SELECT id, order_id, line_no FROM order_lines WHERE order_id IN ({marks})"
 _COMMIT = DriverStatement(
     "INSERT INTO order_commitments (line_id, item_id, location_id, committed, shipped, "
     "returned) VALUES (:line_id, :item_id, :location_id, :committed, :shipped, :returned) "
@@ -120,6 +126,78 @@ class SqlOrders(OversoldRecords):
             },
         )
         return None if row is None else int(row[0])
+
+    def claim_many(
+        self,
+        claims: Sequence[tuple[ChannelCode, str, str | None]],
+        *,
+        kind: OrderKind,
+        at: datetime,
+    ) -> dict[tuple[ChannelCode, str], int]:
+        """Insert the headers of new orders (channel, external id, ship-to zone) with one
+        statement, in the given order; the ids of the ones inserted (the others exist)."""
+        if not claims:
+            return {}
+        params: dict[str, Any] = {
+            "kind": kind.value,
+            "status": OrderStatus.OPEN.value,
+            "at": bind_datetime(self._c, at),
+        }
+        values = []
+        for n, (channel, external_id, zone) in enumerate(claims):
+            params.update({f"c{n}": self._channel_id(channel), f"e{n}": external_id, f"z{n}": zone})
+            values.append(f"(:c{n}, :e{n}, :kind, :status, :z{n}, NULL, :at, :at)")
+        statement = DriverStatement(
+            "INSERT INTO orders (channel_id, external_id, kind, status, ship_to_zone, "
+            f"channel_updated_at, created_at, updated_at) VALUES {', '.join(values)} "
+            "ON CONFLICT (channel_id, external_id) DO NOTHING "
+            "RETURNING id, channel_id, external_id"
+        )
+        codes = {self._channel_id(channel): channel for channel, _, _ in claims}
+        return {(codes[c], e): int(i) for i, c, e in statement.rows(self._c, params)}
+
+    def add_lines(self, lines: Sequence[tuple[int, OrderLine]]) -> None:
+        """Record new lines of orders (order id, line), nothing committed yet, at once."""
+        if not lines:
+            return
+        _ADD_LINES.many(
+            self._c,
+            [
+                {
+                    "order_id": order_id,
+                    "line_no": line.line_no,
+                    "listing_id": line.listing_id,
+                    "sku": line.sku,
+                    "components": _components_json(line.components),
+                    "quantity": line.quantity,
+                }
+                for order_id, line in lines
+            ],
+        )
+        wanted = sorted({order_id for order_id, _ in lines})
+        for part in (wanted[i : i + _CHUNK] for i in range(0, len(wanted), _CHUNK)):
+            marks = ", ".join(f":o{n}" for n in range(len(part)))
+            found = DriverStatement(_LINE_IDS.format(marks=marks)).rows(
+                self._c, {f"o{n}": order_id for n, order_id in enumerate(part)}
+            )
+            self._line_ids.update(((o, n), int(i)) for i, o, n in found)
+
+    def add_commitments(self, rows: Sequence[tuple[int, int, Sku, LocationCode, int]]) -> None:
+        """Commit units to lines at once: (order id, line no, SKU, location, units > 0)."""
+        _COMMIT.many(
+            self._c,
+            [
+                {
+                    "line_id": self._line_id(order_id, line_no),
+                    "item_id": self._ids.item(sku),
+                    "location_id": self._ids.location(location),
+                    "committed": units,
+                    "shipped": 0,
+                    "returned": 0,
+                }
+                for order_id, line_no, sku, location, units in rows
+            ],
+        )
 
     def drop_claims(self, order_ids: Sequence[int]) -> None:
         """Delete order headers claimed in this unit of work that got no lines (refused)."""
