@@ -286,8 +286,10 @@ def plan_allocation(
         planned.append(entry)
         if sku in bundles:
             bundled.append(entry)
+        elif (found := singles.get(sku)) is None:
+            singles[sku] = [entry]
         else:
-            singles.setdefault(sku, []).append(entry)
+            found.append(entry)
     eligible = [loc for c in channels for loc in c.eligible_locations]
     eligible += [
         loc for r in (*item_rules.values(), *defaults) for loc in r.eligible_locations.value or ()

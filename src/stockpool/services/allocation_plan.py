@@ -111,8 +111,14 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
     channel_rules = {c.code: snapshot.resolve(c.code) for c in channels}
     listing_rules: dict[ListingKey, ResolvedRules] = {}
     item_rules: dict[tuple[ChannelCode, Sku], ResolvedRules] = {}
+    listing_ids: dict[str | None, set[str | None]] = {}
+    for channel, listing_id in by_listing:
+        listing_ids.setdefault(channel, set()).add(listing_id)
+    nothing: set[str | None] = set()
     for x in rows:
-        if x.channel in special.get(x.sku, none) or (x.channel, x.listing_id) in by_listing:
+        if x.channel in special.get(x.sku, none) or x.listing_id in listing_ids.get(
+            x.channel, nothing
+        ):
             listing_rules[(x.channel, x.listing_id)] = snapshot.resolve(
                 x.channel, sku=x.sku, listing=x.listing_id, tags=tags.get(x.sku, ())
             )
