@@ -10,7 +10,7 @@ import httpx
 
 from stockpool.channels.shopify import ShopifyConnector, ShopifySettings, verify_webhook
 from stockpool.fakes.shopify import Bucket, FakeShopify
-from stockpool.services import catalog, channels, orders, stock, sync, webhooks_in
+from stockpool.services import catalog, channels, orders, rules, stock, sync, webhooks_in
 from stockpool.services.context import Services
 from stockpool.services.stock import Actor
 from stockpool.services.webhooks_in import WebhookRegistry
@@ -25,14 +25,19 @@ ITEMS = {"TEE": "gid://shopify/InventoryItem/1", "CAP": "gid://shopify/Inventory
 
 class Rig:
     """Our shop (WH1 with TEE and CAP; channels `shop` on Shopify and `web` of our own) and
-    the fake Shopify that `shop` is connected to."""
+    the fake Shopify that `shop` is connected to; `buffer` units are held back from `shop`."""
 
-    def __init__(self, app: Services, clock: FakeClock, *, stock_each: int = 10) -> None:
+    def __init__(
+        self, app: Services, clock: FakeClock, *, stock_each: int = 10, buffer: int = 0
+    ) -> None:
         self.app, self.clock = app, clock
         self.fake = FakeShopify(clock=clock, bucket=Bucket(available=1000, restore_rate=100))
         catalog.add_location(app, "WH1", "Main", "warehouse", priority=1)
         channels.add_channel(app, "shop", "shopify", ["WH1"], priority=1)
         channels.add_channel(app, "web", "other", ["WH1"], priority=2)
+        if buffer:
+            place = rules.place_for(channel="shop")
+            rules.set_rule(app, place, {"buffer": buffer}, actor=ME.name)
         for sku, item in ITEMS.items():
             catalog.add_item(app, sku, sku.title())
             stock.receive(app, sku, "WH1", stock_each, actor=ME)

@@ -126,11 +126,6 @@ def test_an_amazon_order_lowers_what_the_shop_shows_within_about_a_second(app: S
     assert seconds < 1.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync gap: a channel's own sale that leaves our ATS unchanged (another channel's "
-    "protection shrinks with the pool) queues no push, so the shop stays lower than our ATS",
-)
 def test_a_shop_sale_that_leaves_our_ats_unchanged_still_brings_the_shop_back_in_step(
     app: Services,
 ) -> None:

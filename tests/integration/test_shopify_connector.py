@@ -75,6 +75,18 @@ def test_a_replayed_write_returns_the_first_result_and_applies_once(fake: FakeSh
     assert fake.available(ITEM1, LOC) == 4
 
 
+def test_the_same_pushes_in_another_order_are_the_same_write(fake: FakeShopify) -> None:
+    first = run(fake, lambda c: c.push_quantities([push(REF1, 7, 10), push(REF2, 1, 4)]))
+    again = run(fake, lambda c: c.push_quantities([push(REF2, 1, 4), push(REF1, 7, 10)]))
+    assert [(x.push.ref, x.status) for x in again.items] == [
+        (REF2, PushStatus.APPLIED),
+        (REF1, PushStatus.APPLIED),
+    ]
+    assert again.response_id == first.response_id
+    assert (fake.available(ITEM1, LOC), fake.available(ITEM2, LOC)) == (7, 1)
+    assert fake.requests[0]["variables"] == fake.requests[1]["variables"]
+
+
 def test_the_same_key_with_other_variables_is_a_parameter_mismatch(fake: FakeShopify) -> None:
     def body(quantity: int) -> dict[str, object]:
         item = {

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from stockpool.services import sync
+from stockpool.services import stock, sync
 from stockpool.services.context import Services
 from stockpool.sync.worker import ChannelWorker
 from tests.conftest import FakeClock
-from tests.integration.sync_harness import ITEMS, LOC, Rig
+from tests.integration.sync_harness import ITEMS, LOC, ME, Rig
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def rig(app: Services, clock: FakeClock) -> Rig:
 
 
 def test_connecting_and_mapping_pushes_every_listing_its_ats(rig: Rig) -> None:
-    assert rig.drain() == 2
+    assert rig.drain() == 4  # a round reads what Shopify holds, the next one pushes
     assert rig.on_fake() == {"S-TEE": 10, "S-CAP": 10}
     [health] = sync.status(rig.app)
     assert (health.channel, health.acknowledged, health.queue_depth, health.failures) == (
@@ -77,7 +77,7 @@ def sync_orders(rig: Rig) -> list:  # type: ignore[type-arg]
 
 
 def test_throttling_delays_the_push_and_loses_nothing(rig: Rig) -> None:
-    rig.fake.bucket.available = 5
+    rig.fake.bucket.available = 4  # the read of both levels costs 5
     rig.fake.bucket.at = rig.clock()
 
     async def step(w: ChannelWorker) -> tuple[int, tuple[int, int], int]:
@@ -85,7 +85,7 @@ def test_throttling_delays_the_push_and_loses_nothing(rig: Rig) -> None:
         [health] = sync.status(rig.app)
         return first, (health.queue_depth, health.failures), await w.drain()
 
-    assert rig.run(step) == (2, (2, 2), 2)
+    assert rig.run(step) == (2, (2, 2), 4)
     assert rig.on_fake() == {"S-TEE": 10, "S-CAP": 10}
 
 
@@ -204,3 +204,71 @@ def test_a_channel_served_only_from_channel_held_stock_is_never_pushed(app: Serv
     sync.map_listing(app, "fba", "F-TEE", item="sku-1", location="fba")
     stock.receive(app, "TEE", "FBA", 5, actor=Actor("t"))
     assert sync.status(app)[0].queue_depth == 0
+
+
+def test_a_value_equal_to_the_last_push_is_still_pushed_when_shopify_changed(rig: Rig) -> None:
+    rig.drain()
+    order = rig.fake.sell([(ITEMS["TEE"], 1)], LOC)  # Shopify shows 9
+    assert order is not None
+    rig.deliver_webhooks()
+    rig.run(lambda w: w.process_webhooks())  # our ATS 9, not pushed yet
+    stock.receive(rig.app, "TEE", "WH1", 1, actor=ME)  # our ATS 10: what we pushed last
+    rig.drain()
+    assert rig.ats() == {"S-TEE": 10, "S-CAP": 10}
+    assert rig.on_fake() == {"S-TEE": 10, "S-CAP": 10}
+
+
+def test_a_sale_after_a_stale_push_is_ingested_before_the_value_read_is_used(rig: Rig) -> None:
+    rig.drain()
+    rig.our_order("TEE", 3)
+    rig.fake.sell([(ITEMS["TEE"], 2)], LOC)
+
+    async def step(w: ChannelWorker) -> int:
+        await w.push_once()  # 7 from 10: stale, Shopify holds 8
+        rig.fake.sell([(ITEMS["TEE"], 1)], LOC)  # 7 now, before we read it
+        return await w.drain()
+
+    rig.run(step)
+    assert rig.ats()["S-TEE"] == 4
+    assert rig.on_fake()["S-TEE"] == 4  # never re-inflated to 5 with the unheard-of sale
+
+
+def test_healing_drift_never_undoes_a_sale_we_have_not_heard_of(rig: Rig) -> None:
+    rig.drain()
+    rig.fake.levels[(ITEMS["TEE"], LOC)] = 25  # edited by hand in the Shopify admin
+    rig.fake.sell([(ITEMS["TEE"], 2)], LOC)  # 23, not ingested yet
+    actual = rig.run(lambda w: w.read_back())
+    [drift] = sync.reconcile(rig.app, "shop", actual, heal=True)
+    assert (drift.expected, drift.actual) == (10, 23)
+    rig.drain()
+    assert rig.ats()["S-TEE"] == 8
+    assert rig.on_fake()["S-TEE"] == 8
+
+
+def test_a_new_attempt_after_a_stale_push_gets_a_new_idempotency_key(rig: Rig) -> None:
+    rig.drain()
+    rig.our_order("TEE", 3)
+    sold = rig.fake.sell([(ITEMS["TEE"], 2)], LOC)
+    assert sold is not None
+    assert rig.run(lambda w: w.push_once()) == 1  # 7 from 10: stale
+    rig.fake.cancel(sold.gid)  # Shopify holds 10 again, as when we pushed
+    rig.run(lambda w: w.drain(rounds=10))
+    assert rig.on_fake()["S-TEE"] == 7
+    assert sync.status(rig.app)[0].queue_depth == 0
+
+
+def test_a_restock_on_shopify_that_leaves_our_ats_unchanged_is_still_pushed(
+    app: Services, clock: FakeClock
+) -> None:
+    rig = Rig(app, clock, stock_each=3, buffer=2)  # Shopify shows 3 - 2 = 1
+    rig.drain()
+    sold = rig.fake.sell([(ITEMS["TEE"], 1)], LOC)
+    assert sold is not None
+    rig.our_order("TEE", 2)  # nothing left of TEE; Shopify's order not heard of yet
+    rig.run(lambda w: w.catch_up())
+    rig.drain()
+    assert (rig.ats()["S-TEE"], rig.on_fake()["S-TEE"]) == (0, 0)
+    rig.fake.cancel(sold.gid)  # Shopify restocks 1; we have 1, less the buffer: still 0
+    rig.run(lambda w: w.catch_up())
+    rig.drain()
+    assert (rig.ats()["S-TEE"], rig.on_fake()["S-TEE"]) == (0, 0)

@@ -75,3 +75,9 @@ def test_the_idempotency_key_names_exactly_what_is_written() -> None:
     assert idempotency_key([first]) != idempotency_key([QuantityPush("L1", REF, 5, 6, 3)])
     assert idempotency_key([first]) != idempotency_key([QuantityPush("L1", REF, 5, 7, 4)])
     assert idempotency_key([first]).startswith("sp-")
+
+
+def test_a_new_attempt_at_the_same_write_gets_a_new_idempotency_key() -> None:
+    first = QuantityPush("L1", REF, 5, 7, 3)
+    assert idempotency_key([first]) == idempotency_key([QuantityPush("L1", REF, 5, 7, 3, 0)])
+    assert idempotency_key([first]) != idempotency_key([QuantityPush("L1", REF, 5, 7, 3, 1)])

@@ -51,6 +51,8 @@ class QuantityPush:
         quantity: the absolute quantity to show.
         change_from: the quantity we expect the channel to hold now (None: do not compare).
         version: the version of our value (part of the idempotency key).
+        attempt: how many attempts at this value failed before (part of the idempotency
+            key: a new attempt after a known failure must not get the failure's answer).
     """
 
     listing: str
@@ -58,6 +60,7 @@ class QuantityPush:
     quantity: int
     change_from: int | None
     version: int
+    attempt: int = 0
 
 
 class PushStatus(StrEnum):

@@ -120,9 +120,11 @@ class ShopifySettings:
 
 
 def idempotency_key(pushes: Sequence[QuantityPush]) -> str:
-    """A key that names exactly what a write sets: the same write always gets the same key."""
+    """A key that names exactly what a write sets, and the attempt: the same write always
+    gets the same key, and a new attempt after a failure a new one."""
     parts = sorted(
         f"{p.listing}|{p.version}|{p.ref.item}|{p.ref.location}|{p.quantity}|{p.change_from}"
+        + (f"|{p.attempt}" if p.attempt else "")
         for p in pushes
     )
     return "sp-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
@@ -212,6 +214,10 @@ class ShopifyConnector:
             return PushResult((), None)
         if len(pushes) > MAX_BATCH:
             raise ValueError(f"at most {MAX_BATCH} quantities per write")
+        # One order for one set of pushes: the same key must always come with the same
+        # variables, or Shopify refuses it as a parameter mismatch.
+        order = sorted(range(len(pushes)), key=lambda i: (pushes[i].ref, pushes[i].listing))
+        given, pushes = pushes, [pushes[i] for i in order]
         key = idempotency_key(pushes)
         variables = {
             "input": {
@@ -234,9 +240,10 @@ class ShopifyConnector:
         errors = payload.get("userErrors") or []
         if not errors:
             group = payload.get("inventoryAdjustmentGroup") or {}
-            applied = tuple(PushItemResult(p, PushStatus.APPLIED) for p in pushes)
+            applied = tuple(PushItemResult(p, PushStatus.APPLIED) for p in given)
             return PushResult(applied, group.get("id") or key)
-        return PushResult(_classify(pushes, errors), None)
+        outcomes = dict(zip(order, _classify(pushes, errors), strict=True))
+        return PushResult(tuple(outcomes[i] for i in range(len(given))), None)
 
     async def fetch_quantities(self, refs: Sequence[RemoteRef]) -> dict[RemoteRef, int | None]:
         """`available` of each item at its location (None when Shopify does not stock it)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -195,11 +195,16 @@ def ingest_orders(app: Services, channel: str, snapshots: Sequence[OrderSnapshot
 
     Lines of items not mapped to a listing are left out; an order with none of ours is
     skipped. Returns the number of orders that changed.
+
+    A changed order means the channel changed its own count of the order's listings (it
+    sold, or restocked on a cancellation): what it holds is unknown now, and our ATS is
+    queued for those listings even where it did not change (a buffer or a maximum can keep
+    it where it was while the channel's count moved).
     """
     code = ChannelCode(channel)
     with app.uow() as uow:
         by_item = uow.sync.listings_by_item(code)
-    changed = 0
+    changed, moved = 0, set[ListingId]()
     for snap in snapshots:
         units: dict[ListingId, int] = {}
         for item, quantity in snap.lines:
@@ -210,8 +215,20 @@ def ingest_orders(app: Services, channel: str, snapshots: Sequence[OrderSnapshot
             continue
         kind = NotificationKind.CANCEL if snap.cancelled else NotificationKind.UPDATE
         note = orders.Notification(kind, channel, snap.external_id, snap.updated_at, lines)
-        changed += orders.ingest(app, note, actor=SYNC_ACTOR).action != "ignored"
+        if orders.ingest(app, note, actor=SYNC_ACTOR).action != "ignored":
+            changed += 1
+            moved.update(units)
+    if moved:
+        _channel_moved(app, code, moved)
     return changed
+
+
+def _channel_moved(app: Services, channel: ChannelCode, moved: Collection[ListingId]) -> None:
+    with app.uow() as uow:
+        rows = [s.row_id for s in uow.sync.states(channel) if s.listing in moved]
+        uow.sync.set_channel_quantity(dict.fromkeys(rows))
+        uow.sync.enqueue_current(channel, rows, at=app.clock())
+        uow.commit()
 
 
 def stored_order_time(app: Services, channel: str, external_id: str) -> datetime | None:
@@ -265,30 +282,25 @@ def reconcile(
     """Compare what the channel shows with what it should, record drift, heal if asked.
 
     Listings with a push in flight are skipped: their channel value is about to change, and
-    a value we pushed ourselves (an echo) is never drift.
+    a value we pushed ourselves (an echo) is never drift. Healing queues our ATS with the
+    channel's quantity unknown: the push reads it back and catches up on the channel's
+    orders first, since the value read here may include a sale not yet ingested, and a
+    compare-and-set against it would let our push undo that sale.
     """
     code, now = ChannelCode(channel), app.clock()
     found: list[Drift] = []
     with app.uow() as uow:
         mapped = [s for s in uow.sync.states(code) if s.row_id in actual and not s.pending]
-        matched, healing = [], {}
+        matched: list[int] = []
+        healing: dict[int, int | None] = {}
         for state in mapped:
-            expected = _expected(uow, code, state)
-            seen = actual[state.row_id]
-            if seen is not None and seen in (expected, state.ats):
+            drift = _drift(uow, code, state, actual[state.row_id], at=now)
+            if drift is None:
                 matched.append(state.row_id)
                 continue
-            cause = _cause(expected, seen)
-            since = uow.sync.save_drift(
-                state.row_id,
-                expected=expected,
-                actual=-1 if seen is None else seen,
-                cause=cause,
-                at=now,
-            )
-            found.append(Drift(state.listing, expected, seen, since, cause))
-            if seen is not None:
-                healing[state.row_id] = seen
+            found.append(drift)
+            if drift.actual is not None:
+                healing[state.row_id] = None
         uow.sync.clear_drift(matched)
         if heal and healing:
             uow.sync.set_channel_quantity(healing)
@@ -296,6 +308,20 @@ def reconcile(
             uow.sync.clear_drift(list(healing))
         uow.commit()
     return found
+
+
+def _drift(
+    uow: UnitOfWork, channel: ChannelCode, state: SyncState, seen: int | None, *, at: datetime
+) -> Drift | None:
+    """A listing's drift, recorded (None: the channel shows what it should, or our ATS)."""
+    expected = _expected(uow, channel, state)
+    if seen is not None and seen in (expected, state.ats):
+        return None
+    cause = _cause(expected, seen)
+    since = uow.sync.save_drift(
+        state.row_id, expected=expected, actual=-1 if seen is None else seen, cause=cause, at=at
+    )
+    return Drift(state.listing, expected, seen, since, cause)
 
 
 def _expected(uow: UnitOfWork, channel: ChannelCode, state: SyncState) -> int:

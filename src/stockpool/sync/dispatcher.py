@@ -2,9 +2,11 @@
 
 Each pass, per channel: process stored order webhooks, push due outbox rows until none is
 due, poll the channel's orders every `poll_seconds` (with an overlap window), and reconcile
-every `reconcile_seconds` (healing by the channel's policy). Several dispatchers may run
-against one PostgreSQL database: outbox rows are leased, claims skip locked rows, and
-order ingestion is idempotent.
+every `reconcile_seconds` (healing by the channel's policy). Pushing comes first: a
+reconciliation reads the channel back one slice of listings per pass, and only when the
+channel's rate budget has room for the slice, so it never holds pushes up for long. Several
+dispatchers may run against one PostgreSQL database: outbox rows are leased, claims skip
+locked rows, and order ingestion is idempotent.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -25,9 +27,9 @@ from stockpool.channels.shopify import ShopifyConnector, ShopifySettings
 from stockpool.domain.errors import InvalidInput
 from stockpool.services import sync
 from stockpool.services.context import Services
-from stockpool.services.ports import ChannelConnection
+from stockpool.services.ports import ChannelConnection, SyncState
 from stockpool.services.sync import Drift
-from stockpool.sync.worker import ChannelWorker, SyncSettings
+from stockpool.sync.worker import READ_CHUNK, ChannelWorker, SyncSettings
 
 log = logging.getLogger("stockpool.sync")
 
@@ -61,13 +63,16 @@ class DispatchSettings:
     sync: SyncSettings = SyncSettings()
 
 
-async def reconcile_channel(worker: ChannelWorker, *, heal: bool | None = None) -> list[Drift]:
-    """Catch up on the channel's orders, read its quantities back and compare.
+async def reconcile_channel(
+    worker: ChannelWorker, *, heal: bool | None = None, states: Sequence[SyncState] | None = None
+) -> list[Drift]:
+    """Catch up on the channel's orders, read its quantities back (of every mapped listing,
+    or of `states`) and compare.
 
     `heal` None follows the channel's policy (`repush` heals, `report` only reports).
     """
     await worker.catch_up()
-    actual = await worker.read_back()
+    actual = await worker.read_back(states)
     repush = worker.connection.heal == "repush" if heal is None else heal
     return sync.reconcile(worker.app, worker.channel, actual, heal=repush)
 
@@ -90,6 +95,7 @@ class Dispatcher:
         self._monotonic = monotonic or (lambda: app.clock().timestamp())
         self.workers: dict[str, ChannelWorker] = {}
         self._due: dict[tuple[str, str], float] = {}
+        self._sweeps: dict[str, list[SyncState]] = {}  # listings still to reconcile
 
     def refresh(self, channels: list[str] | None = None) -> None:
         """Start a worker for every connected channel (or those named) that has none."""
@@ -120,17 +126,33 @@ class Dispatcher:
             if worker.stopped:
                 continue
             try:
-                await worker.process_webhooks()
-                handled += await worker.drain(rounds=50)
-                if self._is_due(code, "poll", self.settings.poll_seconds):
-                    await worker.catch_up()
-                if self._is_due(code, "reconcile", self.settings.reconcile_seconds):
-                    drift = await reconcile_channel(worker)
-                    if drift:
-                        log.warning("channel %s: %d listings drift", code, len(drift))
+                handled += await self._serve(code, worker)
             except ChannelError as exc:
                 log.warning("channel %s: %s", code, exc)
         return handled
+
+    async def _serve(self, code: str, worker: ChannelWorker) -> int:
+        await worker.process_webhooks()
+        handled = await worker.drain(rounds=50)
+        if self._is_due(code, "poll", self.settings.poll_seconds):
+            await worker.catch_up()
+        if self._is_due(code, "reconcile", self.settings.reconcile_seconds):
+            self._sweeps[code] = sync.states(self.app, code)
+        await self._reconcile_slice(code, worker)
+        return handled
+
+    async def _reconcile_slice(self, code: str, worker: ChannelWorker) -> None:
+        """Reconcile the next slice of a sweep, if the rate budget has room for it now."""
+        left = self._sweeps.get(code)
+        if not left:
+            return
+        cost = worker.read_cost("quantities") + worker.read_cost("orders")
+        if worker.budget.wait_for(cost) > 0:
+            return  # pushes first: try again next pass
+        part, self._sweeps[code] = left[:READ_CHUNK], left[READ_CHUNK:]
+        drift = await reconcile_channel(worker, states=part)
+        if drift:
+            log.warning("channel %s: %d listings drift", code, len(drift))
 
     async def run(self, *, stop: asyncio.Event | None = None, passes: int | None = None) -> None:
         """Run passes until `stop` is set (or `passes` passes are done)."""

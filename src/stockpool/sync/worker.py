@@ -1,11 +1,18 @@
 """One channel's sync worker: push the outbox, ingest the channel's orders.
 
-A push round claims the riskiest due rows (one transaction), reads the channel's quantity
-of those it does not know, pushes the rest in one write with compare-and-set (no
-transaction open), then records acknowledgements and retries (one transaction). A stale
-compare-and-set means the channel sold something we have not heard of: the worker catches
-up on the channel's orders, forgets what it thought the channel held, and the next round
-reads it back and pushes the recomputed value with a new idempotency key.
+A push round claims the riskiest due rows (one transaction) and pushes them in one write
+with compare-and-set against the quantity the channel last held as far as we know (no
+transaction open), then records acknowledgements and retries (one transaction). Every
+value is pushed, even one equal to that quantity: the channel may have sold or restocked
+since, and only the compare-and-set finds out.
+
+A compare-and-set is only as good as the quantity it compares with: every unit the channel
+sold before it held that quantity must be in the value we push. So a quantity we do not
+know is read first, then the channel's orders are caught up (everything it sold before the
+read is now ours), and only then is the read recorded; the rows go back to the outbox and
+the next round pushes their recomputed values against it. A stale compare-and-set means
+the channel sold something we have not heard of: the row's quantity becomes unknown and
+goes round that loop again, with a new idempotency key (the attempt is part of it).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -29,7 +36,7 @@ from stockpool.channels.protocol import (
 )
 from stockpool.services import sync
 from stockpool.services.context import Services
-from stockpool.services.ports import ChannelConnection, SyncTask
+from stockpool.services.ports import ChannelConnection, SyncState, SyncTask
 from stockpool.services.sync import Retry
 from stockpool.sync.budget import RateBudget
 
@@ -51,6 +58,8 @@ class SyncSettings:
         park_seconds: how long a row the channel refused waits before the next try.
         overlap: how far back each order poll starts before the last one's end.
         first_poll: how far back the very first order poll looks.
+        read_cost: what a read is assumed to cost until the channel has reported one.
+        throttle_retries: how often a read waits out throttling before giving up.
     """
 
     lease_seconds: float = 30.0
@@ -68,6 +77,13 @@ class SyncSettings:
 def _snapshot(order: ChannelOrder) -> sync.OrderSnapshot:
     lines = tuple((line.remote_item, line.quantity) for line in order.lines)
     return sync.OrderSnapshot(order.external_id, order.updated_at, order.cancelled, lines)
+
+
+def _quantity_push(task: SyncTask) -> QuantityPush:
+    ref = RemoteRef(task.item, task.location)
+    return QuantityPush(
+        task.listing, ref, task.desired, task.channel_quantity, task.version, task.attempts
+    )
 
 
 class ChannelWorker:
@@ -92,6 +108,7 @@ class ChannelWorker:
         self.stopped: str | None = None
         self._sleep = sleep
         self._random = random.Random(seed)
+        self._read_costs: dict[str, float] = {}
 
     def _later(self, seconds: float) -> datetime:
         return self.app.clock() + timedelta(seconds=seconds)
@@ -115,11 +132,17 @@ class ChannelWorker:
         )
         if not tasks:
             return 0
+        unknown = [t for t in tasks if t.channel_quantity is None]
+        known = [t for t in tasks if t.channel_quantity is not None]
+        open_tasks = tasks
         try:
-            tasks = await self._known(tasks)
-            await self._push(tasks)
+            if unknown:
+                await self._learn(unknown)
+                open_tasks = known
+            if known:
+                await self._push(known)
         except ChannelError as exc:
-            self._failed(tasks, exc)
+            self._failed(open_tasks, exc)
         return len(tasks)
 
     async def drain(self, *, rounds: int = 10_000) -> int:
@@ -132,70 +155,37 @@ class ChannelWorker:
             total += done
         return total
 
-    async def _known(self, tasks: list[SyncTask]) -> list[SyncTask]:
-        """Tasks with the channel's current quantity filled in where we did not know it."""
-        unknown = [t for t in tasks if t.channel_quantity is None]
-        if not unknown:
-            return tasks
-        read = await self.connector.fetch_quantities(
-            [RemoteRef(t.item, t.location) for t in unknown]
-        )
+    async def _learn(self, tasks: Sequence[SyncTask]) -> None:
+        """Read the channel's quantity of rows we do not know it for, catch up on the
+        channel's orders, record what was read, and give the rows back to the outbox."""
+        read = await self.connector.fetch_quantities([RemoteRef(t.item, t.location) for t in tasks])
         self.budget.observe(self.connector.rate)
-        found = {t.row_id: read.get(RemoteRef(t.item, t.location)) for t in unknown}
-        missing = [t for t in unknown if found[t.row_id] is None]
+        await self.catch_up()
+        found = {t.row_id: read.get(RemoteRef(t.item, t.location)) for t in tasks}
+        now, park = self.app.clock(), self._later(self.settings.park_seconds)
+        unstocked = "the channel does not stock this item at this location"
         sync.record(
             self.app,
             owner=self.owner,
             acknowledged=(),
             retries=[
-                Retry(
-                    t,
-                    self._later(self.settings.park_seconds),
-                    "invalid_listing",
-                    "the channel does not stock this item at this location",
-                )
-                for t in missing
+                Retry(t, now)
+                if found[t.row_id] is not None
+                else Retry(t, park, "invalid_listing", unstocked)
+                for t in tasks
             ],
             channel_quantities={r: q for r, q in found.items() if q is not None},
         )
-        gone = {t.row_id for t in missing}
-        return [
-            replace(t, channel_quantity=found.get(t.row_id, t.channel_quantity))
-            for t in tasks
-            if t.row_id not in gone
-        ]
 
     async def _push(self, tasks: Sequence[SyncTask]) -> None:
-        unchanged: list[tuple[SyncTask, str | None]] = [
-            (t, "unchanged") for t in tasks if t.channel_quantity == t.desired
-        ]
-        to_push = [t for t in tasks if t.channel_quantity != t.desired]
-        result = PushResult((), None)
-        if to_push:
-            self.budget.spend(self.settings.push_cost)
-            result = await self.connector.push_quantities(
-                [
-                    QuantityPush(
-                        t.listing,
-                        RemoteRef(t.item, t.location),
-                        t.desired,
-                        t.channel_quantity,
-                        t.version,
-                    )
-                    for t in to_push
-                ]
-            )
-            self.budget.observe(self.connector.rate)
-        await self._record(to_push, result, unchanged)
+        self.budget.spend(self.settings.push_cost)
+        result = await self.connector.push_quantities([_quantity_push(t) for t in tasks])
+        self.budget.observe(self.connector.rate)
+        self._record(tasks, result)
 
-    async def _record(
-        self,
-        tasks: Sequence[SyncTask],
-        result: PushResult,
-        unchanged: list[tuple[SyncTask, str | None]],
-    ) -> None:
+    def _record(self, tasks: Sequence[SyncTask], result: PushResult) -> None:
         by_listing: dict[str, SyncTask] = {t.listing: t for t in tasks}
-        acknowledged = list(unchanged)
+        acknowledged: list[tuple[SyncTask, str | None]] = []
         retries: list[Retry] = []
         stale: dict[int, int | None] = {}
         now, park = self.app.clock(), self._later(self.settings.park_seconds)
@@ -204,7 +194,7 @@ class ChannelWorker:
             if item.status is PushStatus.APPLIED:
                 acknowledged.append((task, result.response_id))
             elif item.status is PushStatus.STALE:
-                stale[task.row_id] = None
+                stale[task.row_id] = None  # unknown now: read it back (see `_learn`)
                 retries.append(Retry(task, now, "stale", item.message))
             elif item.status is PushStatus.NOT_APPLIED:
                 retries.append(Retry(task, now))
@@ -217,10 +207,10 @@ class ChannelWorker:
             retries=retries,
             channel_quantities=stale,
         )
-        if stale:
-            await self.catch_up()
 
     def _failed(self, tasks: Sequence[SyncTask], exc: ChannelError) -> None:
+        if not tasks:
+            return
         if isinstance(exc, Throttled):
             self.budget.throttled(exc.retry_after)
             at = [self._later(exc.retry_after)] * len(tasks)
@@ -245,10 +235,16 @@ class ChannelWorker:
         ]
         sync.record(self.app, owner=self.owner, acknowledged=(), retries=retries)
 
-    async def _read(self, call: Callable[[], Awaitable[T]]) -> T:
+    # -- reading -------------------------------------------------------------------------
+
+    def read_cost(self, kind: str) -> float:
+        """What a read of this kind costs, as the channel last reported it."""
+        return self._read_costs.get(kind, self.settings.read_cost)
+
+    async def _read(self, kind: str, call: Callable[[], Awaitable[T]]) -> T:
         """A read within the rate budget, waiting out throttling a few times."""
         for _ in range(self.settings.throttle_retries):
-            wait = self.budget.wait_for(self.settings.read_cost)
+            wait = self.budget.wait_for(self.read_cost(kind))
             if wait > 0:
                 await self._sleep(wait)
             try:
@@ -256,17 +252,26 @@ class ChannelWorker:
             except Throttled as exc:
                 self.budget.throttled(exc.retry_after)
             finally:
-                self.budget.observe(self.connector.rate)
+                self._observe_read(kind)
         return await call()
 
-    async def read_back(self) -> dict[int, int | None]:
-        """The channel's quantity of every mapped listing, by listing row."""
-        states = sync.states(self.app, self.channel)
+    def _observe_read(self, kind: str) -> None:
+        rate = self.connector.rate
+        self.budget.observe(rate)
+        if rate is not None and rate.cost > 0:
+            self._read_costs[kind] = rate.cost
+
+    async def read_back(self, states: Sequence[SyncState] | None = None) -> dict[int, int | None]:
+        """The channel's quantity of every mapped listing (or of `states`), by listing row."""
+        if states is None:
+            states = sync.states(self.app, self.channel)
         refs = [RemoteRef(s.item, s.location) for s in states]
         found: dict[RemoteRef, int | None] = {}
         for start in range(0, len(refs), READ_CHUNK):
             part = refs[start : start + READ_CHUNK]
-            found.update(await self._read(partial(self.connector.fetch_quantities, part)))
+            found.update(
+                await self._read("quantities", partial(self.connector.fetch_quantities, part))
+            )
         return {s.row_id: found.get(ref) for s, ref in zip(states, refs, strict=True)}
 
     # -- the channel's orders ------------------------------------------------------------
@@ -279,7 +284,9 @@ class ChannelWorker:
         since = start - self.settings.overlap
         changed, newest, cursor = 0, start, None
         while True:
-            page = await self._read(partial(self.connector.fetch_orders, since, cursor=cursor))
+            page = await self._read(
+                "orders", partial(self.connector.fetch_orders, since, cursor=cursor)
+            )
             changed += sync.ingest_orders(
                 self.app, self.channel, [_snapshot(o) for o in page.orders]
             )
@@ -315,6 +322,6 @@ class ChannelWorker:
         stored = sync.stored_order_time(self.app, self.channel, order_id)
         if stored is not None and updated_at is not None and updated_at <= stored:
             return  # a duplicate or an older snapshot than the one recorded
-        order = await self._read(lambda: self.connector.fetch_order(order_id))
+        order = await self._read("order", lambda: self.connector.fetch_order(order_id))
         if order is not None:
             sync.ingest_orders(self.app, self.channel, [_snapshot(order)])

@@ -1,0 +1,167 @@
+"""The outbox: one row per listing whose newest value its channel has not acknowledged.
+
+A newer value overwrites the row (only ever with a higher version), so pushes coalesce by
+construction. Dispatchers claim due rows by leasing them; on PostgreSQL the claim skips
+rows another dispatcher holds (`FOR UPDATE SKIP LOCKED`). What became of a push is
+recorded by `sync_results`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, or_, select, update
+
+from stockpool.domain.ids import ChannelCode, ListingId
+from stockpool.services.ports import SyncTask
+from stockpool.store.allocation_tables import channel_locations, listings
+from stockpool.store.sync_base import CHUNK, SyncStoreBase
+from stockpool.store.sync_tables import channel_connections, sync_listings, sync_outbox
+from stockpool.store.tables import locations
+
+
+class SqlOutbox(SyncStoreBase):
+    """Writing, claiming and leasing outbox rows."""
+
+    def _pushable_channels(self) -> set[int]:
+        """Connected channels with an eligible location that is not channel-held (or none)."""
+        connected = set(self._c.execute(select(channel_connections.c.channel_id)).scalars())
+        kinds = self._c.execute(
+            select(channel_locations.c.channel_id, locations.c.kind).join(
+                locations, locations.c.id == channel_locations.c.location_id
+            )
+        )
+        by_channel: dict[int, set[str]] = {}
+        for channel_id, kind in kinds:
+            by_channel.setdefault(channel_id, set()).add(kind)
+        held_only = {c for c, k in by_channel.items() if k == {"channel_held"}}
+        return connected - held_only
+
+    def _mapped(self, rows: list[int]) -> dict[int, int]:
+        """The channel of each of `rows` that is mapped to a channel item."""
+        every = select(sync_listings.c.listing_row_id, sync_listings.c.channel_id)
+        if len(rows) > 4 * CHUNK:  # a large recompute: one read of every mapping is cheaper
+            wanted = set(rows)
+            return {r: c for r, c in self._c.execute(every) if r in wanted}
+        mapped: dict[int, int] = {}
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start : start + CHUNK]
+            query = every.where(sync_listings.c.listing_row_id.in_(part))
+            mapped.update({r: c for r, c in self._c.execute(query)})
+        return mapped
+
+    def enqueue(self, changes: Mapping[int, tuple[int, int]], *, at: datetime) -> None:
+        """Write the new (ATS, version) of mapped, pushable listings to the outbox."""
+        if not changes:
+            return
+        rows = sorted(changes)
+        mapped = self._mapped(rows)
+        if not mapped:
+            return
+        pushable = self._pushable_channels()
+        values = [
+            {
+                "row": row,
+                "channel": mapped[row],
+                "desired": changes[row][0],
+                "version": changes[row][1],
+            }
+            for row in rows
+            if mapped.get(row) in pushable
+        ]
+        self._upsert(values, at)
+
+    def _upsert(self, values: list[dict[str, int]], at: datetime) -> None:
+        if not values:
+            return
+        stmt = self._insert(sync_outbox)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[sync_outbox.c.listing_row_id],
+            set_={
+                "desired": stmt.excluded.desired,
+                "version": stmt.excluded.version,
+                "changed_at": stmt.excluded.changed_at,
+            },
+            where=sync_outbox.c.version < stmt.excluded.version,
+        )
+        self._c.execute(
+            stmt,
+            [
+                {
+                    "listing_row_id": v["row"],
+                    "channel_id": v["channel"],
+                    "desired": v["desired"],
+                    "version": v["version"],
+                    "first_changed_at": at,
+                    "changed_at": at,
+                    "next_attempt_at": at,
+                    "attempts": 0,
+                }
+                for v in values
+            ],
+        )
+
+    def enqueue_current(
+        self, channel: ChannelCode, rows: Collection[int] | None, *, at: datetime
+    ) -> int:
+        """Queue the stored ATS of a channel's mapped listings (all, or `rows`)."""
+        channel_id = self._channel_id(channel)
+        if channel_id not in self._pushable_channels():
+            return 0
+        query = (
+            select(listings.c.id, listings.c.ats, listings.c.ats_version)
+            .join(sync_listings, sync_listings.c.listing_row_id == listings.c.id)
+            .where(sync_listings.c.channel_id == channel_id)
+        )
+        if rows is not None:
+            query = query.where(listings.c.id.in_(sorted(rows)))
+        found = [
+            {"row": r, "channel": channel_id, "desired": a, "version": v}
+            for r, a, v in self._c.execute(query.order_by(listings.c.id))
+        ]
+        self._upsert(found, at)
+        return len(found)
+
+    def candidates(self, channel: ChannelCode, *, now: datetime, limit: int) -> list[SyncTask]:
+        """Due, unleased outbox rows: listings going to zero first, then the smallest."""
+        o, m = sync_outbox, sync_listings
+        going_to_zero = case(
+            (and_(o.c.desired == 0, func.coalesce(m.c.pushed_quantity, 1) > 0), 0), else_=1
+        )
+        query = (
+            select(
+                o.c.listing_row_id,
+                listings.c.listing_id,
+                m.c.remote_item,
+                m.c.remote_location,
+                o.c.desired,
+                o.c.version,
+                o.c.first_changed_at,
+                m.c.channel_quantity,
+                m.c.pushed_quantity,
+                o.c.attempts,
+            )
+            .join(m, m.c.listing_row_id == o.c.listing_row_id)
+            .join(listings, listings.c.id == o.c.listing_row_id)
+            .where(o.c.channel_id == self._channel_id(channel), o.c.next_attempt_at <= now)
+            .where(or_(o.c.lease_until.is_(None), o.c.lease_until < now))
+            .order_by(going_to_zero, o.c.desired, o.c.listing_row_id)
+            .limit(limit)
+        )
+        if self._c.dialect.name == "postgresql":
+            query = query.with_for_update(of=o, skip_locked=True)
+        return [
+            SyncTask(r[0], ListingId(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+            for r in self._c.execute(query)
+        ]
+
+    def lease(self, rows: Collection[int], *, owner: str, until: datetime) -> None:
+        """Lease outbox rows to a dispatcher until `until`."""
+        ordered = sorted(rows)
+        for start in range(0, len(ordered), CHUNK):
+            self._c.execute(
+                update(sync_outbox)
+                .where(sync_outbox.c.listing_row_id.in_(ordered[start : start + CHUNK]))
+                .values(lease_owner=owner, lease_until=until)
+            )
