@@ -272,3 +272,17 @@ def test_a_restock_on_shopify_that_leaves_our_ats_unchanged_is_still_pushed(
     rig.run(lambda w: w.catch_up())
     rig.drain()
     assert (rig.ats()["S-TEE"], rig.on_fake()["S-TEE"]) == (0, 0)
+
+
+def test_disconnecting_forgets_the_link_and_keeps_the_log(rig: Rig) -> None:
+    from stockpool.domain.errors import NotFound
+
+    rig.drain()
+    rig.our_order("TEE", 1)  # a push waits in the outbox
+    sync.disconnect(rig.app, "shop")
+    assert sync.connections(rig.app) == []
+    assert sync.states(rig.app, "shop") == []
+    with pytest.raises(NotFound, match="not connected"):
+        sync.disconnect(rig.app, "shop")
+    with pytest.raises(NotFound):
+        sync.disconnect(rig.app, "nowhere")

@@ -53,6 +53,18 @@ def connect(
     out.print(f"connected {channel} to {shop}; {queued} listings queued")
 
 
+@sync_app.command("disconnect")
+def disconnect(
+    ctx: typer.Context,
+    channel: Annotated[str, typer.Argument(help="The channel code.")],
+) -> None:
+    """Disconnect a channel: its connection, mappings, pending pushes and drift are
+    forgotten (the log of past pushes stays)."""
+    with errors_as_exit():
+        sync.disconnect(state(ctx).services(), channel)
+    out.print(f"disconnected {channel}")
+
+
 @sync_app.command("map")
 def map_listing(
     ctx: typer.Context,

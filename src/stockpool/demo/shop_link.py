@@ -15,21 +15,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from stockpool.domain.errors import InvalidInput
+from stockpool.domain.errors import InvalidInput, NotFound
 from stockpool.domain.ids import ChannelCode, ListingId
 from stockpool.fakes.shopify import Bucket, FakeShopify, WebhookChaos
 from stockpool.fakes.shopify_orders import OrderBook
 from stockpool.services import sync
 from stockpool.services.context import Services
 from stockpool.store.allocation_tables import channels, listings
-from stockpool.store.sync_tables import (
-    channel_connections,
-    sync_drift,
-    sync_listings,
-    sync_outbox,
-)
 from stockpool.store.uow import SqlUnitOfWork
 
 CHANNEL = "shopify"
@@ -126,19 +120,11 @@ def requeue(app: Services, shown: dict[int, int], *, channel: str = CHANNEL) -> 
 def unlink(app: Services, *, channel: str = CHANNEL) -> bool:
     """Forget the channel's connection, mappings, pending pushes and drift (the fake is
     gone); the log of past pushes stays. Returns whether there was a connection."""
-    with _sql(app) as uow:
-        channel_id = uow.connection.execute(
-            select(channels.c.id).where(channels.c.code == channel)
-        ).scalar()
-        if channel_id is None:
-            return False
-        for table in (sync_outbox, sync_drift, sync_listings):
-            uow.connection.execute(delete(table).where(table.c.channel_id == channel_id))
-        gone = uow.connection.execute(
-            delete(channel_connections).where(channel_connections.c.channel_id == channel_id)
-        )
-        uow.commit()
-    return bool(gone.rowcount)
+    try:
+        sync.disconnect(app, channel)
+    except NotFound:
+        return False
+    return True
 
 
 def unlink_stale(app: Services) -> bool:

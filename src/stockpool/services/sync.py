@@ -22,6 +22,7 @@ from stockpool.domain.ids import ChannelCode, ListingId
 from stockpool.domain.orders import LineRequest, NotificationKind
 from stockpool.services import orders
 from stockpool.services.context import Services
+from stockpool.services.events import publish
 from stockpool.services.ports import (
     ChannelConnection,
     SyncHealth,
@@ -30,6 +31,7 @@ from stockpool.services.ports import (
     UnitOfWork,
 )
 from stockpool.services.stock import Actor
+from stockpool.services.sync_events import drift_event, sync_events
 from stockpool.services.webhooks_in import MAX_PROCESSING_ATTEMPTS
 
 VELOCITY_DAYS = 7
@@ -77,6 +79,16 @@ def connect(
         queued = uow.sync.enqueue_current(code, None, at=app.clock())
         uow.commit()
     return queued
+
+
+def disconnect(app: Services, channel: str) -> None:
+    """Disconnect a channel: its connection, listing mappings, pending pushes and drift go;
+    the log of past pushes stays. A dispatcher stops serving it at its next refresh."""
+    with app.uow() as uow:
+        if not uow.sync.disconnect(ChannelCode(channel)):
+            uow.channels.get_channel(ChannelCode(channel))  # NotFound for an unknown one
+            raise NotFound(f"channel {channel} is not connected")
+        uow.commit()
 
 
 def map_listing(app: Services, channel: str, listing: str, *, item: str, location: str) -> None:
@@ -149,6 +161,7 @@ class Retry:
 def record(
     app: Services,
     *,
+    channel: str,
     owner: str,
     acknowledged: Sequence[tuple[SyncTask, str | None]],
     retries: Sequence[Retry] = (),
@@ -161,6 +174,7 @@ def record(
             uow.sync.acknowledge(
                 task, quantity=task.desired, response_id=response_id, owner=owner, at=now
             )
+        publish(uow, app, sync_events(ChannelCode(channel), acknowledged, retries))
         for retry in retries:
             uow.sync.release(
                 retry.task,
@@ -291,10 +305,13 @@ def reconcile(
     found: list[Drift] = []
     with app.uow() as uow:
         mapped = [s for s in uow.sync.states(code) if s.row_id in actual and not s.pending]
+        sold = uow.sync.units_since_each(
+            code, {s.listing: s.pushed_at for s in mapped if s.pushed_at is not None}
+        )
         matched: list[int] = []
         healing: dict[int, int | None] = {}
         for state in mapped:
-            drift = _drift(uow, code, state, actual[state.row_id], at=now)
+            drift = _drift(uow, state, actual[state.row_id], sold, at=now)
             if drift is None:
                 matched.append(state.row_id)
                 continue
@@ -302,6 +319,7 @@ def reconcile(
             if drift.actual is not None:
                 healing[state.row_id] = None
         uow.sync.clear_drift(matched)
+        publish(uow, app, [drift_event(code, x) for x in found])
         if heal and healing:
             uow.sync.set_channel_quantity(healing)
             uow.sync.enqueue_current(code, list(healing), at=now)
@@ -311,10 +329,15 @@ def reconcile(
 
 
 def _drift(
-    uow: UnitOfWork, channel: ChannelCode, state: SyncState, seen: int | None, *, at: datetime
+    uow: UnitOfWork,
+    state: SyncState,
+    seen: int | None,
+    sold: Mapping[ListingId, int],
+    *,
+    at: datetime,
 ) -> Drift | None:
     """A listing's drift, recorded (None: the channel shows what it should, or our ATS)."""
-    expected = _expected(uow, channel, state)
+    expected = _expected(state, sold)
     if seen is not None and seen in (expected, state.ats):
         return None
     cause = _cause(expected, seen)
@@ -324,10 +347,10 @@ def _drift(
     return Drift(state.listing, expected, seen, since, cause)
 
 
-def _expected(uow: UnitOfWork, channel: ChannelCode, state: SyncState) -> int:
+def _expected(state: SyncState, sold: Mapping[ListingId, int]) -> int:
+    """The last acknowledged push less the channel's orders since (net of cancellations)."""
     if state.pushed_quantity is None or state.pushed_at is None:
         return state.ats
-    sold = uow.sync.units_since(channel, [state.listing], state.pushed_at)
     return int(state.pushed_quantity - sold.get(state.listing, 0))
 
 

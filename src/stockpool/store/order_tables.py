@@ -33,6 +33,7 @@ orders = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("channel_id", "external_id", name="uq_orders_channel_external"),
     Index("ix_orders_status_created", "status", "created_at"),
+    Index("ix_orders_channel_created", "channel_id", "created_at"),
 )
 
 order_lines = Table(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from stockpool.domain.errors import NotFound
 from stockpool.domain.ids import ChannelCode, ListingId
@@ -18,7 +18,12 @@ from stockpool.services.ports import ChannelConnection, SyncState
 from stockpool.store.allocation_tables import channels, listings
 from stockpool.store.sync_outbox import SqlOutbox
 from stockpool.store.sync_results import SqlSyncResults
-from stockpool.store.sync_tables import channel_connections, sync_listings, sync_outbox
+from stockpool.store.sync_tables import (
+    channel_connections,
+    sync_drift,
+    sync_listings,
+    sync_outbox,
+)
 
 __all__ = ["SqlSync"]
 
@@ -69,6 +74,17 @@ class SqlSync(SqlOutbox, SqlSyncResults):
             ChannelConnection(ChannelCode(r[0]), r[1], r[2], r[3], r[4], tuple(r[5]), r[6], r[7])
             for r in self._c.execute(query)
         ]
+
+    def disconnect(self, channel: ChannelCode) -> bool:
+        """Forget a channel's connection, listing mappings, pending pushes and drift (the
+        log of past pushes stays); whether there was a connection."""
+        channel_id = self._channel_id(channel)
+        for table in (sync_outbox, sync_drift, sync_listings):
+            self._c.execute(delete(table).where(table.c.channel_id == channel_id))
+        gone = self._c.execute(
+            delete(channel_connections).where(channel_connections.c.channel_id == channel_id)
+        )
+        return bool(gone.rowcount)
 
     def connection(self, channel: ChannelCode) -> ChannelConnection | None:
         """A channel's connection, if it has one."""

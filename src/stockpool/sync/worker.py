@@ -166,6 +166,7 @@ class ChannelWorker:
         unstocked = "the channel does not stock this item at this location"
         sync.record(
             self.app,
+            channel=self.channel,
             owner=self.owner,
             acknowledged=(),
             retries=[
@@ -202,6 +203,7 @@ class ChannelWorker:
                 retries.append(Retry(task, park, item.status.value, item.message))
         sync.record(
             self.app,
+            channel=self.channel,
             owner=self.owner,
             acknowledged=acknowledged,
             retries=retries,
@@ -233,7 +235,9 @@ class ChannelWorker:
         retries = [
             Retry(t, when, exc.kind, str(exc)[:2000]) for t, when in zip(tasks, at, strict=True)
         ]
-        sync.record(self.app, owner=self.owner, acknowledged=(), retries=retries)
+        sync.record(
+            self.app, channel=self.channel, owner=self.owner, acknowledged=(), retries=retries
+        )
 
     # -- reading -------------------------------------------------------------------------
 
