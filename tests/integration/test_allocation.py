@@ -328,3 +328,21 @@ def test_an_unknown_rule_setting_is_refused_and_saves_nothing(shop: Services) ->
     with pytest.raises(InvalidInput, match="unknown rule setting 'max'"):
         rules.set_rule(shop, place_for(channel="shop"), {"max": 2}, actor="me")
     assert snapshot(shop) == before
+
+
+def test_walking_every_stored_row_beside_the_plan_stores_what_a_lookup_would(
+    shop: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockpool.services import ats as ats_service
+
+    monkeypatch.setattr(ats_service, "_WALK_ALL", 0)  # every recompute walks all rows
+    before = stored(shop)
+    stock.receive(shop, "CAP", "WH1", 4, actor=ME)
+    rules.set_rule(shop, place_for(channel="shop"), {"buffer": 2}, actor="me")
+    walked = stored(shop)
+    assert walked != before
+    changed = {k for k in walked if walked[k][0] != before[k][0]}
+    assert all(walked[k][1] > before[k][1] for k in changed)  # versions went up
+    assert all(walked[k][1] == before[k][1] for k in walked if k not in changed)
+    monkeypatch.setattr(ats_service, "_WALK_ALL", 10**9)  # and now by lookups
+    assert ats.recompute_all(shop).changed == {}

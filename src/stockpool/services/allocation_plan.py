@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from threading import Lock
+from typing import cast
 
 from stockpool.domain.allocation import (
     AllocationPlan,
@@ -29,13 +31,21 @@ from stockpool.services.ports import UnitOfWork
 
 @dataclass(frozen=True)
 class CompiledPlan:
-    """An allocation plan and what maps it back to stored listings."""
+    """An allocation plan and what maps it back to stored listings.
+
+    The plan's listings come in the order of their stored row ids, so a full recompute walks
+    them beside the stored values without a lookup per listing.
+    """
 
     version: int
     at: datetime
     valid_until: datetime | None
     plan: AllocationPlan
-    listings: dict[ListingKey, ListingRef]
+
+    @cached_property
+    def listings(self) -> dict[ListingKey, ListingRef]:
+        """Every listing by (channel, listing id)."""
+        return {entry.key: cast(ListingRef, entry.listing) for entry in self.plan.listings}
 
     def usable(self, version: int, now: datetime) -> bool:
         """Whether the plan still describes the configuration at `now`."""
@@ -141,7 +151,6 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
         at=now,
         valid_until=next_boundary(book, now),
         plan=plan,
-        listings=dict(zip((entry.key for entry in plan.listings), rows, strict=True)),
     )
 
 

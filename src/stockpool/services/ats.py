@@ -38,22 +38,56 @@ def store_values(
     values: dict[tuple[ChannelCode, ListingId], int],
 ) -> RefreshResult:
     """Store the ATS values that differ from the stored ones, bumping their versions."""
+    # Rows are compared and written in id order, so that concurrent recomputes never lock
+    # them crosswise.
+    if len(values) > _WALK_ALL:
+        rows = _changes_of_all(uow, compiled, values)
+    else:
+        rows = _changes_of_some(uow, compiled, values)
+    now = app.clock()
+    uow.ats.store([(row, ats) for row, _, ats, _ in rows], at=now)
+    # The outbox: each changed value goes to its channel after this transaction commits.
+    uow.sync.enqueue({row: (ats, version) for row, _, ats, version in rows}, at=now)
+    return RefreshResult(values.keys(), {key: (ats, version) for _, key, ats, version in rows})
+
+
+_WALK_ALL = 20_000  # above this many values, walk every stored row beside the plan
+Change = tuple[int, tuple[ChannelCode, ListingId], int, int]  # row, key, new ats, new version
+
+
+def _changes_of_some(
+    uow: UnitOfWork, compiled: CompiledPlan, values: dict[tuple[ChannelCode, ListingId], int]
+) -> list[Change]:
     listings = compiled.listings
     ids = {listings[key].row_id: key for key in values}
-    # Rows come (and are written) in id order, so that concurrent recomputes never lock
-    # them crosswise.
-    changes: list[tuple[int, int]] = []
-    versions: dict[int, tuple[int, int]] = {}
+    found = []
     for row, ats, version in uow.ats.stored_rows(ids):
-        new = values[ids[row]]
-        if new != ats:
-            changes.append((row, new))
-            versions[row] = (new, version + 1)
-    now = app.clock()
-    uow.ats.store(changes, at=now)
-    # The outbox: each changed value goes to its channel after this transaction commits.
-    uow.sync.enqueue(versions, at=now)
-    return RefreshResult(values.keys(), {ids[row]: new for row, new in versions.items()})
+        key = ids[row]
+        if values[key] != ats:
+            found.append((row, key, values[key], version + 1))
+    return found
+
+
+def _changes_of_all(
+    uow: UnitOfWork, compiled: CompiledPlan, values: dict[tuple[ChannelCode, ListingId], int]
+) -> list[Change]:
+    """A merge of the plan's listings and every stored row, both in row id order."""
+    stored = uow.ats.stored_rows(None)
+    found = []
+    position, end, last = 0, len(stored), -1
+    for entry in compiled.plan.listings:
+        row = entry.listing.row_id  # type: ignore[attr-defined]
+        if row <= last:  # not in id order after all: compare listing by listing
+            return _changes_of_some(uow, compiled, values)
+        last = row
+        while position < end and stored[position][0] < row:
+            position += 1
+        if position == end:
+            break
+        new = values.get(entry.key)
+        if stored[position][0] == row and new is not None and new != stored[position][1]:
+            found.append((row, entry.key, new, stored[position][2] + 1))
+    return found
 
 
 def refresh_listings(

@@ -30,7 +30,7 @@ _PLAN_LISTINGS = DriverStatement(
     "SELECT l.id, c.code, l.listing_id, COALESCE(i.sku, b.sku), l.units, l.item_id IS NULL "
     "FROM listings l JOIN channels c ON c.id = l.channel_id "
     "LEFT JOIN items i ON i.id = l.item_id LEFT JOIN bundles b ON b.id = l.bundle_id "
-    "WHERE l.archived_at IS NULL"
+    "WHERE l.archived_at IS NULL ORDER BY l.id"
 )
 
 
