@@ -278,7 +278,7 @@ def under_load(app: Services, url: str, count: int, seconds: float) -> dict[str,
     placed, elapsed = results.get()
     with app.uow() as uow:
         lags = uow.sync.health(uow.sync.connections()[0].channel, since=started).lags_ms
-        stored = {row: value for row, (value, _) in uow.ats.stored(list(actual)).items()}
+        stored = {row: value for row, value, _ in uow.ats.stored_rows(list(actual))}
     return {
         "orders": placed,
         "orders_per_s": round(placed / elapsed, 1),

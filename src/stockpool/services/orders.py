@@ -63,9 +63,7 @@ def reserve(
         AlreadyExists: the channel has an order with this id and other lines.
     """
     del actor  # commitments are not movements; the order itself records the channel
-    request = ReserveRequest(
-        channel, require_external_id(external_id), require_lines(lines), ship_to_zone
-    )
+    request = ReserveRequest(channel, external_id, tuple(lines), ship_to_zone)
     outcome = app.reservations.submit(request, partial(reserve_many, app))
     if isinstance(outcome, StockpoolError):
         raise outcome

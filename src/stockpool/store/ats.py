@@ -51,11 +51,6 @@ class SqlAts:
                 found.setdefault(Sku(sku), {})[LocationCode(code)] = units
         return found
 
-    def stored(self, listing_ids: Iterable[int] | None) -> dict[int, tuple[int, int]]:
-        """The stored (ats, version) of listings by row id; all if None."""
-        wanted = None if listing_ids is None else set(listing_ids)
-        return {row: (ats, version) for row, ats, version in self.stored_rows(wanted)}
-
     def stored_rows(self, listing_ids: Collection[int] | None) -> list[tuple[int, int, int]]:
         """(row id, ats, version) of listings in row id order; all if None."""
         wanted = None if listing_ids is None else set(listing_ids)

@@ -37,12 +37,6 @@ from stockpool.store.tables import items, locations
 
 _CHUNK = 900
 
-_CLAIM = DriverStatement(
-    "INSERT INTO orders (channel_id, external_id, kind, status, ship_to_zone, "
-    "channel_updated_at, created_at, updated_at) VALUES (:channel_id, :external_id, :kind, "
-    ":status, :ship_to_zone, :channel_updated_at, :at, :at) "
-    "ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id"
-)
 _ADD_LINE = DriverStatement(
     "INSERT INTO order_lines (order_id, line_no, listing_id, sku, components, quantity, "
     "shipped, cancelled, returned) VALUES (:order_id, :line_no, :listing_id, :sku, "
@@ -72,6 +66,18 @@ _CHANGE = DriverStatement(
 
 def _components_json(components: Iterable[tuple[Sku, int]]) -> str:
     return json.dumps(dict(components), sort_keys=True)
+
+
+def _line_row(order_id: int, line: OrderLine) -> dict[str, Any]:
+    """The parameters of a new line's insert."""
+    return {
+        "order_id": order_id,
+        "line_no": line.line_no,
+        "listing_id": line.listing_id,
+        "sku": line.sku,
+        "components": _components_json(line.components),
+        "quantity": line.quantity,
+    }
 
 
 class SqlOrders(OversoldRecords):
@@ -111,21 +117,13 @@ class SqlOrders(OversoldRecords):
 
         On PostgreSQL a concurrent insert of the same id waits for the other transaction.
         """
-        row = _CLAIM.run(
-            self._c,
-            {
-                "channel_id": self._channel_id(channel),
-                "external_id": external_id,
-                "kind": kind.value,
-                "status": OrderStatus.OPEN.value,
-                "ship_to_zone": ship_to_zone,
-                "channel_updated_at": None
-                if channel_updated_at is None
-                else bind_datetime(self._c, channel_updated_at),
-                "at": bind_datetime(self._c, at),
-            },
+        claimed = self.claim_many(
+            [(channel, external_id, ship_to_zone)],
+            kind=kind,
+            at=at,
+            channel_updated_at=channel_updated_at,
         )
-        return None if row is None else int(row[0])
+        return claimed.get((channel, external_id))
 
     def claim_many(
         self,
@@ -133,6 +131,7 @@ class SqlOrders(OversoldRecords):
         *,
         kind: OrderKind,
         at: datetime,
+        channel_updated_at: datetime | None = None,
     ) -> dict[tuple[ChannelCode, str], int]:
         """Insert the headers of new orders (channel, external id, ship-to zone) with one
         statement, in the given order; the ids of the ones inserted (the others exist)."""
@@ -142,11 +141,14 @@ class SqlOrders(OversoldRecords):
             "kind": kind.value,
             "status": OrderStatus.OPEN.value,
             "at": bind_datetime(self._c, at),
+            "updated": None
+            if channel_updated_at is None
+            else bind_datetime(self._c, channel_updated_at),
         }
         values = []
         for n, (channel, external_id, zone) in enumerate(claims):
             params.update({f"c{n}": self._channel_id(channel), f"e{n}": external_id, f"z{n}": zone})
-            values.append(f"(:c{n}, :e{n}, :kind, :status, :z{n}, NULL, :at, :at)")
+            values.append(f"(:c{n}, :e{n}, :kind, :status, :z{n}, :updated, :at, :at)")
         statement = DriverStatement(
             "INSERT INTO orders (channel_id, external_id, kind, status, ship_to_zone, "
             f"channel_updated_at, created_at, updated_at) VALUES {', '.join(values)} "
@@ -160,20 +162,7 @@ class SqlOrders(OversoldRecords):
         """Record new lines of orders (order id, line), nothing committed yet, at once."""
         if not lines:
             return
-        _ADD_LINES.many(
-            self._c,
-            [
-                {
-                    "order_id": order_id,
-                    "line_no": line.line_no,
-                    "listing_id": line.listing_id,
-                    "sku": line.sku,
-                    "components": _components_json(line.components),
-                    "quantity": line.quantity,
-                }
-                for order_id, line in lines
-            ],
-        )
+        _ADD_LINES.many(self._c, [_line_row(order_id, line) for order_id, line in lines])
         wanted = sorted({order_id for order_id, _ in lines})
         for part in (wanted[i : i + _CHUNK] for i in range(0, len(wanted), _CHUNK)):
             marks = ", ".join(f":o{n}" for n in range(len(part)))
@@ -184,20 +173,27 @@ class SqlOrders(OversoldRecords):
 
     def add_commitments(self, rows: Sequence[tuple[int, int, Sku, LocationCode, int]]) -> None:
         """Commit units to lines at once: (order id, line no, SKU, location, units > 0)."""
-        _COMMIT.many(
-            self._c,
-            [
-                {
-                    "line_id": self._line_id(order_id, line_no),
-                    "item_id": self._ids.item(sku),
-                    "location_id": self._ids.location(location),
-                    "committed": units,
-                    "shipped": 0,
-                    "returned": 0,
-                }
-                for order_id, line_no, sku, location, units in rows
-            ],
-        )
+        _COMMIT.many(self._c, [self._commitment(*row) for row in rows])
+
+    def _commitment(
+        self,
+        order_id: int,
+        line_no: int,
+        sku: Sku,
+        location: LocationCode,
+        committed: int,
+        shipped: int = 0,
+        returned: int = 0,
+    ) -> dict[str, Any]:
+        """The parameters of a commitment's insert or change."""
+        return {
+            "line_id": self._line_id(order_id, line_no),
+            "item_id": self._ids.item(sku),
+            "location_id": self._ids.location(location),
+            "committed": committed,
+            "shipped": shipped,
+            "returned": returned,
+        }
 
     def drop_claims(self, order_ids: Sequence[int]) -> None:
         """Delete order headers claimed in this unit of work that got no lines (refused)."""
@@ -285,17 +281,7 @@ class SqlOrders(OversoldRecords):
 
     def add_line(self, order_id: int, line: OrderLine) -> None:
         """Record a new line of an order (with nothing committed yet)."""
-        row = _ADD_LINE.run(
-            self._c,
-            {
-                "order_id": order_id,
-                "line_no": line.line_no,
-                "listing_id": line.listing_id,
-                "sku": line.sku,
-                "components": _components_json(line.components),
-                "quantity": line.quantity,
-            },
-        )
+        row = _ADD_LINE.run(self._c, _line_row(order_id, line))
         assert row is not None
         self._line_ids[(order_id, line.line_no)] = int(row[0])
 
@@ -338,17 +324,8 @@ class SqlOrders(OversoldRecords):
         # Only a new commitment may create the row; SQLite checks an upsert's new row first.
         fresh = committed > 0 and shipped == 0 and returned == 0
         statement = _COMMIT if fresh else _CHANGE
-        statement.run(
-            self._c,
-            {
-                "line_id": self._line_id(order_id, line_no),
-                "item_id": self._ids.item(sku),
-                "location_id": self._ids.location(location),
-                "committed": committed,
-                "shipped": shipped,
-                "returned": returned,
-            },
-        )
+        row = self._commitment(order_id, line_no, sku, location, committed, shipped, returned)
+        statement.run(self._c, row)
 
     def set_state(
         self,

@@ -138,15 +138,6 @@ class SqlSyncResults(SyncStoreBase):
         found = self._c.execute(self._units(channel, since, net=False))
         return {ListingId(listing): int(units) for listing, units in found}
 
-    def units_since(
-        self, channel: ChannelCode, listings_: Collection[ListingId], since: datetime
-    ) -> dict[ListingId, int]:
-        """Units of the channel's orders recorded after `since`, net of cancellations."""
-        query = self._units(channel, since, net=True).where(
-            order_lines.c.listing_id.in_(sorted(listings_))
-        )
-        return {ListingId(listing): int(units) for listing, units in self._c.execute(query)}
-
     def units_since_each(
         self, channel: ChannelCode, since: Mapping[ListingId, datetime]
     ) -> dict[ListingId, int]:

@@ -129,9 +129,6 @@ class SyncRepository(Protocol):
         error: str | None,
         at: datetime,
     ) -> None: ...
-    def units_since(
-        self, channel: ChannelCode, listings: Collection[ListingId], since: datetime
-    ) -> dict[ListingId, int]: ...
     def units_since_each(
         self, channel: ChannelCode, since: Mapping[ListingId, datetime]
     ) -> dict[ListingId, int]: ...
