@@ -346,3 +346,41 @@ def test_walking_every_stored_row_beside_the_plan_stores_what_a_lookup_would(
     assert all(walked[k][1] == before[k][1] for k in walked if k not in changed)
     monkeypatch.setattr(ats_service, "_WALK_ALL", 10**9)  # and now by lookups
     assert ats.recompute_all(shop).changed == {}
+
+
+def test_archived_listings_and_channels_stay_out_of_the_plan_and_the_walk(
+    shop: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from stockpool.services import ats as ats_service
+    from stockpool.services.allocation_plan import compile_plan
+
+    def every_row() -> dict[str, tuple[int, int]]:  # archived ones included
+        with shop.uow() as uow:
+            found = uow.connection.execute(  # type: ignore[attr-defined]
+                text("SELECT listing_id, ats, ats_version FROM listings")
+            )
+            return {listing: (ats, version) for listing, ats, version in found}
+
+    monkeypatch.setattr(ats_service, "_WALK_ALL", 0)  # every recompute walks all rows
+    with shop.uow() as uow:  # archived in the store: no use case archives listings yet
+        connection = uow.connection  # type: ignore[attr-defined]
+        for sql in (
+            "UPDATE listings SET archived_at = '2026-01-01' WHERE listing_id = 'TEE-6'",
+            "UPDATE channels SET archived_at = '2026-01-01' WHERE code = 'amzn'",
+        ):
+            connection.execute(text(sql))
+        uow.commit()
+    with shop.uow() as uow:
+        planned = set(compile_plan(uow, shop.clock()).listings)
+    assert ("shop", "TEE-6") not in planned
+    assert ("amzn", "A-TEE") not in planned
+    assert ("shop", "TEE-1") in planned
+    before = every_row()
+    stock.receive(shop, "TEE", "WH1", 4, actor=ME)
+    after = every_row()
+    assert after["TEE-1"] == (before["TEE-1"][0] + 4, before["TEE-1"][1] + 1)
+    assert after["TEE-6"] == before["TEE-6"]
+    assert after["A-TEE"] == before["A-TEE"]
+    assert ats.recompute_all(shop).changed == {}

@@ -175,12 +175,26 @@ class AtsValues:
 
 @dataclass(frozen=True, slots=True)
 class ItemSettings:
-    """Per channel (in plan order): eligible locations as a mask, protection, and rules."""
+    """Per channel (in plan order): eligible locations as a mask, protection, and rules.
+
+    `channels_by_bit` names, for each location bit, the channels (by index) whose pool holds
+    that location: an unprotected item's pools are then one pass over its stock.
+    """
 
     masks: tuple[int, ...]
     protects: tuple[int, ...]
     rules: tuple[ResolvedRules, ...]
     protected: bool
+    channels_by_bit: dict[int, tuple[int, ...]]
+
+    @classmethod
+    def of(
+        cls, masks: tuple[int, ...], protects: tuple[int, ...], rules: tuple[ResolvedRules, ...]
+    ) -> ItemSettings:
+        """Settings from per-channel masks, protections and rules."""
+        bits = {1 << n for mask in masks for n in range(mask.bit_length()) if mask >> n & 1}
+        by_bit = {bit: tuple(i for i, m in enumerate(masks) if m & bit) for bit in bits}
+        return cls(masks, protects, rules, any(protects), by_bit)
 
 
 class ListingLike(Protocol):
@@ -264,32 +278,28 @@ def plan_allocation(
     planned: list[PlannedListing] = []
     singles: dict[Sku, list[PlannedListing]] = {}
     bundled: list[PlannedListing] = []
-    flat: dict[Sku, tuple[tuple[Sku, int], ...]] = {}
+    # Per SKU, made once and shared by its listings on every channel: its leaf components,
+    # and the list its listings join (its own among `singles`, or `bundled`).
+    per_sku: dict[Sku, tuple[tuple[tuple[Sku, int], ...], list[PlannedListing]]] = {}
     make = tuple.__new__  # a plan holds one tuple per listing: skip NamedTuple's Python __new__
+    add, sku_of, rules_of, position_of = planned.append, per_sku.get, listing_rules.get, index.get
     for listing in listings:
-        position = index.get(listing.channel)
+        channel, sku = listing.channel, listing.sku
+        position = position_of(channel)
         if position is None:
-            raise ValueError(f"listing {listing.listing_id}: unknown channel {listing.channel}")
-        sku = listing.sku
-        components = flat.get(sku)
-        if components is None:  # one tuple per SKU, shared by its listings on every channel
+            raise ValueError(f"listing {listing.listing_id}: unknown channel {channel}")
+        found = sku_of(sku)
+        if found is None:
             if sku in bundles:
-                components = tuple(sorted(flatten_bundle(bundles[sku], bundles).items()))
+                leaves = tuple(sorted(flatten_bundle(bundles[sku], bundles).items()))
+                found = per_sku[sku] = (leaves, bundled)
             else:
-                components = ((sku, 1),)
-            flat[sku] = components
-        key = (listing.channel, listing.listing_id)
-        rules = listing_rules.get(key, defaults[position])
-        entry = make(
-            PlannedListing, (listing, key, position, listing.multiplier, components, rules)
-        )
-        planned.append(entry)
-        if sku in bundles:
-            bundled.append(entry)
-        elif (found := singles.get(sku)) is None:
-            singles[sku] = [entry]
-        else:
-            found.append(entry)
+                found = per_sku[sku] = (((sku, 1),), singles.setdefault(sku, []))
+        key = (channel, listing.listing_id)
+        rules = rules_of(key, defaults[position])
+        entry = make(PlannedListing, (listing, key, position, listing.multiplier, found[0], rules))
+        add(entry)
+        found[1].append(entry)
     eligible = [loc for c in channels for loc in c.eligible_locations]
     eligible += [
         loc for r in (*item_rules.values(), *defaults) for loc in r.eligible_locations.value or ()
@@ -321,7 +331,7 @@ def _assemble(
                 for r, c in zip(rules, channels, strict=True)
             )
             protects = tuple(r.protect.value or 0 for r in rules)
-            found = ItemSettings(masks, protects, rules, any(protects))
+            found = ItemSettings.of(masks, protects, rules)
             shared[tuple(map(id, rules))] = found
         return found
 
@@ -370,9 +380,15 @@ def _step_two(
 ) -> list[int]:
     settings = plan.item_settings.get(sku, plan.default_settings)
     bits = plan.location_bits
+    if not settings.protected:  # each channel's pool: the sum over its locations
+        pools = [0] * len(settings.masks)
+        by_bit = settings.channels_by_bit
+        for code, units in available.items():
+            if units > 0 and (bit := bits.get(code)) is not None:
+                for index in by_bit.get(bit, ()):
+                    pools[index] += units
+        return pools
     supply = ItemSupply((bits[code], units) for code, units in available.items() if code in bits)
-    if not settings.protected:
-        return [supply(mask) for mask in settings.masks]
     masks = settings.masks
     needs = [min(p, supply(m)) for p, m in zip(settings.protects, masks, strict=True)]
     levels = effective_levels(
@@ -425,9 +441,8 @@ def compute_ats_values(
     step_two: dict[Sku, list[int]] = {}
     for sku in singles:
         units = step_two[sku] = _step_two(plan, sku, available.get(sku, _EMPTY), conflicts)
-        for entry in plan.singles[sku]:
-            shown = _shown(units[entry.channel_index] // entry.multiplier, entry.rules.limits)
-            values[entry.key] = shown
+        for _, key, index, multiplier, _, rules in plan.singles[sku]:
+            values[key] = _shown(units[index] // multiplier, rules.limits)
     for entry in bundled:
         index, least = entry.channel_index, -1
         for sku, quantity in entry.components:

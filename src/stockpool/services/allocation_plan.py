@@ -20,12 +20,12 @@ from stockpool.domain.allocation import (
     AllocationPlan,
     Channel,
     ListingKey,
-    flatten_bundle,
     plan_allocation,
 )
 from stockpool.domain.channels import ListingRef
 from stockpool.domain.ids import ChannelCode, Sku
 from stockpool.domain.rules import ResolvedRules, RuleBook, RuleLevel
+from stockpool.services.bulk_work import collector_paused
 from stockpool.services.ports import UnitOfWork
 
 
@@ -46,6 +46,11 @@ class CompiledPlan:
     def listings(self) -> dict[ListingKey, ListingRef]:
         """Every listing by (channel, listing id)."""
         return {entry.key: cast(ListingRef, entry.listing) for entry in self.plan.listings}
+
+    @cached_property
+    def row_ids(self) -> list[int]:
+        """The stored row id of each of the plan's listings, in plan order."""
+        return [cast(ListingRef, entry.listing).row_id for entry in self.plan.listings]
 
     def usable(self, version: int, now: datetime) -> bool:
         """Whether the plan still describes the configuration at `now`."""
@@ -99,6 +104,11 @@ def _rule_targets(
 
 def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None) -> CompiledPlan:
     """Read the configuration and resolve every rule at `now` (or with `book` instead)."""
+    with collector_paused():  # one tuple per listing, hundreds of thousands, all kept
+        return _compile(uow, now, book)
+
+
+def _compile(uow: UnitOfWork, now: datetime, book: RuleBook | None) -> CompiledPlan:
     version = uow.channels.config_version()
     book = uow.rules.rule_book() if book is None else book
     snapshot = book.at(now)
@@ -106,38 +116,36 @@ def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None
         Channel(c.code, c.priority, c.eligible_locations) for c in uow.channels.list_channels()
     ]
     known = {c.code for c in channels}
-    rows = [x for x in uow.channels.plan_listings() if x.channel in known]
+    rows = uow.channels.plan_listings()  # those of active channels: the ones in `channels`
     tags = uow.channels.item_tags()
     bundles = uow.channels.bundles()
     by_sku, by_tag, by_listing = _rule_targets(book)
 
-    special: dict[str, set[ChannelCode]] = {sku: set(found) for sku, found in by_sku.items()}
+    special = {Sku(sku): set(found) for sku, found in by_sku.items()}
     for sku, item_tags in tags.items():
         for tag in item_tags:
             if tag in by_tag:
                 special.setdefault(sku, set()).update(by_tag[tag])
-    none: set[ChannelCode] = set()
 
     channel_rules = {c.code: snapshot.resolve(c.code) for c in channels}
     listing_rules: dict[ListingKey, ResolvedRules] = {}
-    item_rules: dict[tuple[ChannelCode, Sku], ResolvedRules] = {}
-    listing_ids: dict[str | None, set[str | None]] = {}
-    for channel, listing_id in by_listing:
-        listing_ids.setdefault(channel, set()).add(listing_id)
-    nothing: set[str | None] = set()
-    for x in rows:
-        if x.channel in special.get(x.sku, none) or x.listing_id in listing_ids.get(
-            x.channel, nothing
+    named_ids = {listing_id for _, listing_id in by_listing}
+    for x in rows:  # the listings whose SKU, tags or own id have rules of their channel
+        found = special.get(x.sku)
+        if (found is not None and x.channel in found) or (
+            x.listing_id in named_ids and (x.channel, x.listing_id) in by_listing
         ):
             listing_rules[(x.channel, x.listing_id)] = snapshot.resolve(
                 x.channel, sku=x.sku, listing=x.listing_id, tags=tags.get(x.sku, ())
             )
-    leaves = {x.sku for x in rows if not x.is_bundle}
-    for sku in {x.sku for x in rows if x.is_bundle}:
-        leaves.update(flatten_bundle(bundles[sku], bundles))
-    for sku in leaves:
-        for code in special.get(sku, none) & known:
-            item_rules[(code, sku)] = snapshot.resolve(code, sku=sku, tags=tags.get(sku, ()))
+    # Protection and eligible locations are per item: resolved for each item with rules of
+    # its own (an item without listings gets settings the plan never reads).
+    item_rules: dict[tuple[ChannelCode, Sku], ResolvedRules] = {
+        (code, sku): snapshot.resolve(code, sku=sku, tags=tags.get(sku, ()))
+        for sku, found in special.items()
+        if sku not in bundles
+        for code in found & known
+    }
     plan = plan_allocation(
         channels,
         rows,

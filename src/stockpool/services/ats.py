@@ -18,6 +18,7 @@ from stockpool.domain.explanation import ExplanationStep, ListingAts, compute_at
 from stockpool.domain.ids import ChannelCode, ListingId, Sku
 from stockpool.domain.reservation import listings_depending_on, zero_oversold
 from stockpool.services.allocation_plan import CompiledPlan, compile_plan, next_boundary
+from stockpool.services.bulk_work import collector_paused
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
 
@@ -45,9 +46,10 @@ def store_values(
     else:
         rows = _changes_of_some(uow, compiled, values)
     now = app.clock()
-    uow.ats.store([(row, ats) for row, _, ats, _ in rows], at=now)
+    changes = [(row, ats, version) for row, _, ats, version in rows]
+    uow.ats.store(changes, at=now)
     # The outbox: each changed value goes to its channel after this transaction commits.
-    uow.sync.enqueue({row: (ats, version) for row, _, ats, version in rows}, at=now)
+    uow.sync.enqueue(changes, at=now)
     return RefreshResult(values.keys(), {key: (ats, version) for _, key, ats, version in rows})
 
 
@@ -73,9 +75,17 @@ def _changes_of_all(
 ) -> list[Change]:
     """A merge of the plan's listings and every stored row, both in row id order."""
     stored = uow.ats.stored_rows(None)
+    entries = compiled.plan.listings
+    if compiled.row_ids == [row for row, _, _ in stored] and len(values) == len(entries):
+        # The usual case, every stored row planned: a walk in step, no search.
+        return [
+            (row, entry.key, new, version + 1)
+            for entry, (row, ats, version) in zip(entries, stored, strict=True)
+            if (new := values[entry.key]) != ats
+        ]
     found = []
     position, end, last = 0, len(stored), -1
-    for entry in compiled.plan.listings:
+    for entry in entries:
         row = entry.listing.row_id  # type: ignore[attr-defined]
         if row <= last:  # not in id order after all: compare listing by listing
             return _changes_of_some(uow, compiled, values)
@@ -84,9 +94,9 @@ def _changes_of_all(
             position += 1
         if position == end:
             break
-        new = values.get(entry.key)
-        if stored[position][0] == row and new is not None and new != stored[position][1]:
-            found.append((row, entry.key, new, stored[position][2] + 1))
+        value = values.get(entry.key)
+        if stored[position][0] == row and value is not None and value != stored[position][1]:
+            found.append((row, entry.key, value, stored[position][2] + 1))
     return found
 
 
@@ -129,7 +139,7 @@ def recompute_all(app: Services) -> RefreshResult:
     Run it when an event profile or protection window opens or closes (`stockpool ats watch`
     does so at each such instant), after a restore, or to check the stored values.
     """
-    with app.uow() as uow:
+    with app.uow() as uow, collector_paused():
         result = refresh_listings(uow, app, None, compiled=compile_plan(uow, app.clock()))
         uow.commit()
     return result

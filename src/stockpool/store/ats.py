@@ -17,7 +17,7 @@ _CHUNK = 900  # stay under SQLite's bound-parameter limit
 # Bulk reads and writes of every listing run on the driver (see `driver`).
 _ALL_STORED = DriverStatement("SELECT id, ats, ats_version FROM listings ORDER BY id")
 _STORE = DriverStatement(
-    "UPDATE listings SET ats = :ats, ats_version = ats_version + 1, ats_at = :at WHERE id = :id"
+    "UPDATE listings SET ats = ?, ats_version = ats_version + 1, ats_at = ? WHERE id = ?"
 )
 
 
@@ -63,9 +63,10 @@ class SqlAts:
         found.sort()
         return found
 
-    def store(self, changes: Sequence[tuple[int, int]], *, at: datetime) -> None:
-        """Store new ATS values as (listing row id, ats), each bumping that listing's version."""
+    def store(self, changes: Sequence[tuple[int, int, int]], *, at: datetime) -> None:
+        """Store new ATS values, given as (listing row id, ats, new version) in row id order;
+        each bumps its listing's version by one (the new version given is that number)."""
         if not changes:
             return
         when = bind_datetime(self._c, at)
-        _STORE.many(self._c, [{"id": row, "ats": ats, "at": when} for row, ats in changes])
+        _STORE.many(self._c, [(ats, when, row) for row, ats, _ in changes])

@@ -30,7 +30,7 @@ _PLAN_LISTINGS = DriverStatement(
     "SELECT l.id, c.code, l.listing_id, COALESCE(i.sku, b.sku), l.units, l.item_id IS NULL "
     "FROM listings l JOIN channels c ON c.id = l.channel_id "
     "LEFT JOIN items i ON i.id = l.item_id LEFT JOIN bundles b ON b.id = l.bundle_id "
-    "WHERE l.archived_at IS NULL ORDER BY l.id"
+    "WHERE l.archived_at IS NULL AND c.archived_at IS NULL ORDER BY l.id"
 )
 
 
@@ -233,7 +233,8 @@ class SqlChannels:
         return [(row.id, _listing(row)) for row in self._c.execute(query)]
 
     def plan_listings(self) -> list[ListingRef]:
-        """Every active listing, as light tuples (a plan compile reads them all)."""
+        """Every active listing of an active channel, as light tuples, in row id order (a
+        plan compile reads them all)."""
         make = tuple.__new__  # NamedTuple._make in Python costs more than the read itself
         return [make(ListingRef, row) for row in _PLAN_LISTINGS.rows(self._c, {})]
 

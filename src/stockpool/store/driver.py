@@ -3,7 +3,9 @@
 SQLAlchemy's per-statement machinery costs more than SQLite's own work for a one-row
 write; the ledger's hottest statements (level change, movement insert) therefore run on the
 driver cursor of the same connection, inside the same transaction. Their SQL is written
-once with `:name` parameters, which sqlite3 takes as they are and psycopg as `%(name)s`.
+once with `:name` parameters, which sqlite3 takes as they are and psycopg as `%(name)s`,
+or with `?` positional parameters (psycopg: `%s`) where a bulk write binds plain tuples,
+which both drivers bind faster than one dict per row.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class DriverStatement:
 
     def __init__(self, sql: str) -> None:
         self.sqlite = sql
-        self.postgresql = _NAMED.sub(r"%(\1)s", sql)
+        self.postgresql = _NAMED.sub(r"%(\1)s", sql).replace("?", "%s")
 
     def run(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Execute in the connection's transaction; return the first row returned, if any."""
@@ -48,7 +50,9 @@ class DriverStatement:
         finally:
             cursor.close()
 
-    def many(self, connection: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+    def many(
+        self, connection: Connection, params: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]]
+    ) -> None:
         """Execute once per parameter set (for bulk writes)."""
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:

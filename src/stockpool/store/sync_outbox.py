@@ -8,7 +8,7 @@ recorded by `sync_results`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -39,11 +39,11 @@ class SqlOutbox(SyncStoreBase):
         return connected - held_only
 
     def _mapped(self, rows: list[int]) -> dict[int, int]:
-        """The channel of each of `rows` that is mapped to a channel item."""
+        """The channel of each listing row mapped to a channel item: of all of `rows`, and
+        maybe of others."""
         every = select(sync_listings.c.listing_row_id, sync_listings.c.channel_id)
         if len(rows) > 4 * CHUNK:  # a large recompute: one read of every mapping is cheaper
-            wanted = set(rows)
-            return {r: c for r, c in self._c.execute(every) if r in wanted}
+            return {r: c for r, c in self._c.execute(every)}
         mapped: dict[int, int] = {}
         for start in range(0, len(rows), CHUNK):
             part = rows[start : start + CHUNK]
@@ -51,23 +51,18 @@ class SqlOutbox(SyncStoreBase):
             mapped.update({r: c for r, c in self._c.execute(query)})
         return mapped
 
-    def enqueue(self, changes: Mapping[int, tuple[int, int]], *, at: datetime) -> None:
-        """Write the new (ATS, version) of mapped, pushable listings to the outbox."""
+    def enqueue(self, changes: Sequence[tuple[int, int, int]], *, at: datetime) -> None:
+        """Write each new (listing row, ATS, version) of a mapped, pushable listing to the
+        outbox."""
         if not changes:
             return
-        rows = sorted(changes)
-        mapped = self._mapped(rows)
+        mapped = self._mapped([row for row, _, _ in changes])
         if not mapped:
             return
         pushable = self._pushable_channels()
         values = [
-            {
-                "row": row,
-                "channel": mapped[row],
-                "desired": changes[row][0],
-                "version": changes[row][1],
-            }
-            for row in rows
+            {"row": row, "channel": mapped[row], "desired": ats, "version": version}
+            for row, ats, version in sorted(changes)
             if mapped.get(row) in pushable
         ]
         self._upsert(values, at)

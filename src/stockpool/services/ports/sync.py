@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -98,7 +98,7 @@ class SyncHealth:
 class SyncRepository(Protocol):
     """Channel connections, listing mappings, the outbox and what became of each push."""
 
-    def enqueue(self, changes: Mapping[int, tuple[int, int]], *, at: datetime) -> None: ...
+    def enqueue(self, changes: Sequence[tuple[int, int, int]], *, at: datetime) -> None: ...
     def enqueue_current(
         self, channel: ChannelCode, rows: Collection[int] | None, *, at: datetime
     ) -> int: ...
