@@ -66,6 +66,21 @@ def test_an_accepted_order_is_committed_at_the_first_location_by_priority(shop: 
     assert verify(shop).clean
 
 
+def test_sourcing_follows_location_and_strategy_changes_at_once(shop: Services) -> None:
+    def placed(ext: str) -> list[str]:
+        result = reserve(shop, ext, ("TEE-1", 1))
+        return [c.location for c in result.order.lines[0].commitments]  # type: ignore[attr-defined]
+
+    assert placed("o-1") == ["WH1"]  # the process now holds what sourcing read
+    catalog.update_location(shop, "WH2", priority=0)
+    assert placed("o-2") == ["WH2"]
+    catalog.set_location_archived(shop, "WH2", archived=True)
+    assert placed("o-3") == ["WH1"]
+    catalog.set_location_archived(shop, "WH2", archived=False)
+    channels.update_channel(shop, "shop", sourcing="most_stock")
+    assert placed("o-4") == ["WH2"]  # WH2 has 9 left after o-2, WH1 has 8
+
+
 def test_an_order_that_does_not_fit_is_refused_with_its_shortfall_and_changes_nothing(
     shop: Services,
 ) -> None:

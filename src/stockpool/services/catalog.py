@@ -129,6 +129,7 @@ def add_location(
     )
     with app.uow() as uow:
         uow.catalog.add_location(location, at=app.clock())
+        uow.channels.bump_config()  # locations are configuration: sourcing reads them
         uow.commit()
     return location
 
@@ -157,6 +158,7 @@ def update_location(app: Services, code: str, **changes: Any) -> Location:
             raise InvalidInput(f"a location has no field {name!r} that can be changed")
     with app.uow() as uow:
         location = uow.catalog.update_location(LocationCode(code), values, at=app.clock())
+        uow.channels.bump_config()
         uow.commit()
     return location
 
@@ -168,6 +170,7 @@ def set_location_archived(app: Services, code: str, *, archived: bool) -> Locati
         location = uow.catalog.update_location(
             LocationCode(code), {"archived_at": now if archived else None}, at=now
         )
+        uow.channels.bump_config()
         uow.commit()
     return location
 

@@ -50,7 +50,40 @@ class _BundleIndex:
 
 
 _bundles = _BundleIndex()
-_SITES = object()  # uow.memo key of the active locations as sourcing sites
+
+
+class _SourcingConfig:
+    """Each channel's strategy and the active locations as sites, read once per plan.
+
+    Sourcing settings and locations are configuration: changing them bumps the version,
+    which brings a new plan, so what was read for a plan stays true while it is in use.
+    """
+
+    def __init__(self) -> None:
+        self._plan: CompiledPlan | None = None
+        self._strategies: dict[ChannelCode, SourcingStrategy] = {}
+        self._sites: dict[LocationCode, Site] = {}
+        self._lock = Lock()
+
+    def read(
+        self, uow: UnitOfWork, compiled: CompiledPlan, channel: ChannelCode
+    ) -> tuple[SourcingStrategy, dict[LocationCode, Site]]:
+        with self._lock:
+            if self._plan is not compiled:
+                self._strategies = {}
+                self._sites = {
+                    loc.code: Site(loc.code, loc.priority, loc.zone)
+                    for loc in uow.catalog.list_locations(include_archived=False)
+                }
+                self._plan = compiled
+            strategy = self._strategies.get(channel)
+            if strategy is None:
+                strategy = SourcingStrategy(uow.channels.sourcing(channel))
+                self._strategies[channel] = strategy
+            return strategy, self._sites
+
+
+_sourcing = _SourcingConfig()
 
 
 @dataclass(frozen=True)
@@ -91,13 +124,7 @@ def open_desk(
     except KeyError:
         uow.channels.get_channel(channel)  # NotFound for an unknown channel
         raise InvalidInput(f"channel {channel} is archived: it takes no orders") from None
-    strategy = SourcingStrategy(uow.channels.sourcing(channel))
-    sites = uow.memo.get(_SITES)
-    if not isinstance(sites, dict):  # read once per unit of work (a batch of orders)
-        sites = uow.memo[_SITES] = {
-            loc.code: Site(loc.code, loc.priority, loc.zone)
-            for loc in uow.catalog.list_locations(include_archived=False)
-        }
+    strategy, sites = _sourcing.read(uow, compiled, channel)
     distances = ZoneDistances()
     if strategy is SourcingStrategy.NEAREST_ZONE and ship_to is not None:
         distances = ZoneDistances(uow.orders.zone_distances())

@@ -9,13 +9,20 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from stockpool.domain.ids import LocationCode, Sku
-from stockpool.store.allocation_tables import listings
-from stockpool.store.driver import DriverStatement, bind_datetime
+from stockpool.store.driver import DriverStatement, bind_datetime, bind_list, list_statement
 from stockpool.store.tables import items, locations, stock_levels
 
-_CHUNK = 900  # stay under SQLite's bound-parameter limit
+_READ_ALL_ABOVE = 20_000  # listings: above this many, one read of all beats a list of ids
 # Bulk reads and writes of every listing run on the driver (see `driver`).
 _ALL_STORED = DriverStatement("SELECT id, ats, ats_version FROM listings ORDER BY id")
+_STORED_OF = list_statement(
+    "SELECT id, ats, ats_version FROM listings WHERE id IN LIST(:ids) ORDER BY id"
+)
+_AVAILABLE_OF = list_statement(
+    "SELECT i.sku, l.code, s.available FROM stock_levels s "
+    "JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id "
+    "WHERE s.available > 0 AND i.sku IN LIST(:skus)"
+)
 _STORE = DriverStatement(
     "UPDATE listings SET ats = ?, ats_version = ats_version + 1, ats_at = ? WHERE id = ?"
 )
@@ -29,11 +36,6 @@ _STORE_ARRAYS = DriverStatement(
 _ARRAY_SLICE = 50_000
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
 class SqlAts:
     """ATS inputs and outputs on one connection (inside a unit of work)."""
 
@@ -42,34 +44,28 @@ class SqlAts:
 
     def available(self, skus: Iterable[Sku] | None) -> dict[Sku, dict[LocationCode, int]]:
         """Available units per item and location (only positive ones); all items if None."""
-        base = (
-            select(items.c.sku, locations.c.code, stock_levels.c.available)
-            .join(items, items.c.id == stock_levels.c.item_id)
-            .join(locations, locations.c.id == stock_levels.c.location_id)
-            .where(stock_levels.c.available > 0)
-        )
         found: dict[Sku, dict[LocationCode, int]] = {}
-        queries = (
-            [base]
-            if skus is None
-            else [base.where(items.c.sku.in_(part)) for part in _chunks(sorted(set(skus)))]
-        )
-        for query in queries:
-            for sku, code, units in self._c.execute(query):
-                found.setdefault(Sku(sku), {})[LocationCode(code)] = units
+        if skus is None:
+            query = (
+                select(items.c.sku, locations.c.code, stock_levels.c.available)
+                .join(items, items.c.id == stock_levels.c.item_id)
+                .join(locations, locations.c.id == stock_levels.c.location_id)
+                .where(stock_levels.c.available > 0)
+            )
+            rows: Iterable[Any] = self._c.execute(query)
+        else:
+            rows = _AVAILABLE_OF.rows(self._c, {"skus": bind_list(self._c, sorted(set(skus)))})
+        for sku, code, units in rows:
+            found.setdefault(Sku(sku), {})[LocationCode(code)] = units
         return found
 
     def stored_rows(self, listing_ids: Collection[int] | None) -> list[tuple[int, int, int]]:
         """(row id, ats, version) of listings in row id order; all if None."""
         wanted = None if listing_ids is None else set(listing_ids)
-        if wanted is None or len(wanted) > 4 * _CHUNK:  # one read beats many IN lists
+        if wanted is None or len(wanted) > _READ_ALL_ABOVE:
             every = _ALL_STORED.rows(self._c, {})
             return every if wanted is None else [r for r in every if r[0] in wanted]
-        base = select(listings.c.id, listings.c.ats, listings.c.ats_version)
-        queries = [base.where(listings.c.id.in_(part)) for part in _chunks(sorted(wanted))]
-        found = [(r, ats, v) for query in queries for r, ats, v in self._c.execute(query)]
-        found.sort()
-        return found
+        return _STORED_OF.rows(self._c, {"ids": bind_list(self._c, sorted(wanted))})
 
     def store(self, changes: Sequence[tuple[int, int, int]], *, at: datetime) -> None:
         """Store new ATS values, given as (listing row id, ats, new version) in row id order;

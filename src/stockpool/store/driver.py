@@ -6,12 +6,18 @@ driver cursor of the same connection, inside the same transaction. Their SQL is 
 once with `:name` parameters, which sqlite3 takes as they are and psycopg as `%(name)s`,
 or with `?` positional parameters (psycopg: `%s`) where a bulk write binds plain tuples,
 which both drivers bind faster than one dict per row.
+
+A list of values is ONE parameter: `IN (SELECT value FROM json_each(:skus))` on SQLite,
+`= ANY(:skus)` on PostgreSQL (`ListStatement` writes both from one template), bound with
+`bind_list`. The statement text stays the same whatever the length, so neither driver
+prepares it again, and no list runs into SQLite's limit on parameters.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +31,9 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 class DriverStatement:
     """One SQL statement, prepared for both drivers."""
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, *, postgresql: str | None = None) -> None:
         self.sqlite = sql
-        self.postgresql = _NAMED.sub(r"%(\1)s", sql).replace("?", "%s")
+        self.postgresql = _NAMED.sub(r"%(\1)s", postgresql or sql).replace("?", "%s")
 
     def run(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Execute in the connection's transaction; return the first row returned, if any."""
@@ -62,6 +68,25 @@ class DriverStatement:
 
     def _sql(self, connection: Connection) -> str:
         return self.postgresql if connection.dialect.name == "postgresql" else self.sqlite
+
+
+_IN_LIST = re.compile(r"IN LIST\(:(\w+)\)")
+
+
+def list_statement(sql: str) -> DriverStatement:
+    """A statement whose `IN LIST(:name)` takes a whole list as one parameter (see the
+    module); bind the list with `bind_list`."""
+    return DriverStatement(
+        _IN_LIST.sub(r"IN (SELECT value FROM json_each(:\1))", sql),
+        postgresql=_IN_LIST.sub(r"= ANY(:\1)", sql),
+    )
+
+
+def bind_list(connection: Connection, values: Collection[str | int]) -> Any:
+    """A list of values as one parameter of a `list_statement` on this connection."""
+    if connection.dialect.name == "postgresql":
+        return list(values)
+    return json.dumps(list(values))
 
 
 _datetime_binders: dict[str, Callable[[Any], Any]] = {}

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from stockpool.domain.errors import NotFound
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
 from stockpool.domain.orders import (
     Commitment,
@@ -90,17 +89,10 @@ class SqlOrders(OversoldRecords):
         self._c = connection
         self._ids = ids
         self._line_ids: dict[tuple[int, int], int] = {}
-        self._channel_ids: dict[ChannelCode, int] = {}
         self._oversold_known: dict[Sku, bool] = {}
 
     def _channel_id(self, code: ChannelCode) -> int:
-        found = self._channel_ids.get(code)
-        if found is None:
-            found = self._c.execute(select(channels.c.id).where(channels.c.code == code)).scalar()
-            if found is None:
-                raise NotFound(f"unknown channel {code!r}: add it with `stockpool channel add`")
-            self._channel_ids[code] = int(found)
-        return int(found)
+        return self._ids.channel(code)
 
     # -- orders ----------------------------------------------------------------------------
     def claim(

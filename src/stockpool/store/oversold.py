@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from stockpool.domain.ids import ChannelCode, ListingId, Sku
 from stockpool.domain.orders import OrderLine, OversoldException
 from stockpool.store.allocation_tables import channels
+from stockpool.store.driver import DriverStatement, bind_list, list_statement
 from stockpool.store.ids import IdMap
 from stockpool.store.order_tables import (
     order_lines,
@@ -26,6 +27,12 @@ from stockpool.store.order_tables import (
 from stockpool.store.tables import items
 
 _CHUNK = 900
+# Most of the time no item is oversold: one indexed probe answers every question then.
+_ANY_OPEN = DriverStatement("SELECT 1 FROM oversold_items WHERE open = 1 LIMIT 1")
+_OPEN_OF = list_statement(
+    "SELECT DISTINCT i.sku FROM oversold_items o JOIN items i ON i.id = o.item_id "
+    "WHERE o.open = 1 AND i.sku IN LIST(:skus)"
+)
 
 
 class OversoldRecords:
@@ -155,19 +162,22 @@ class OversoldRecords:
         Answers are remembered for the rest of the unit of work (until an exception
         changes in it): a reservation asks, then the ATS recompute asks again.
         """
-        query = (
-            select(items.c.sku)
-            .select_from(oversold_items)
-            .join(items, items.c.id == oversold_items.c.item_id)
-            .where(oversold_items.c.open == 1)
-            .distinct()
-        )
         if skus is None:
+            query = (
+                select(items.c.sku)
+                .select_from(oversold_items)
+                .join(items, items.c.id == oversold_items.c.item_id)
+                .where(oversold_items.c.open == 1)
+                .distinct()
+            )
             return {Sku(sku) for (sku,) in self._c.execute(query)}
         wanted = set(skus)
         unknown = sorted(wanted - self._oversold_known.keys())
-        if unknown:
-            found = {Sku(s) for (s,) in self._c.execute(query.where(items.c.sku.in_(unknown)))}
+        if unknown and _ANY_OPEN.run(self._c, {}) is None:
+            self._oversold_known.update((sku, False) for sku in unknown)
+        elif unknown:
+            rows = _OPEN_OF.rows(self._c, {"skus": bind_list(self._c, unknown)})
+            found = {Sku(s) for (s,) in rows}
             self._oversold_known.update((sku, sku in found) for sku in unknown)
         return {sku for sku in wanted if self._oversold_known[sku]}
 

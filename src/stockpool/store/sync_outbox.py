@@ -16,9 +16,14 @@ from sqlalchemy import and_, case, func, or_, select, update
 from stockpool.domain.ids import ChannelCode, ListingId
 from stockpool.services.ports import SyncTask
 from stockpool.store.allocation_tables import channel_locations, listings
+from stockpool.store.driver import bind_list, list_statement
 from stockpool.store.sync_base import CHUNK, SyncStoreBase
 from stockpool.store.sync_tables import channel_connections, sync_listings, sync_outbox
 from stockpool.store.tables import locations
+
+_MAPPED_OF = list_statement(
+    "SELECT listing_row_id, channel_id FROM sync_listings WHERE listing_row_id IN LIST(:rows)"
+)
 
 
 class SqlOutbox(SyncStoreBase):
@@ -41,15 +46,11 @@ class SqlOutbox(SyncStoreBase):
     def _mapped(self, rows: list[int]) -> dict[int, int]:
         """The channel of each listing row mapped to a channel item: of all of `rows`, and
         maybe of others."""
-        every = select(sync_listings.c.listing_row_id, sync_listings.c.channel_id)
         if len(rows) > 4 * CHUNK:  # a large recompute: one read of every mapping is cheaper
+            every = select(sync_listings.c.listing_row_id, sync_listings.c.channel_id)
             return {r: c for r, c in self._c.execute(every)}
-        mapped: dict[int, int] = {}
-        for start in range(0, len(rows), CHUNK):
-            part = rows[start : start + CHUNK]
-            query = every.where(sync_listings.c.listing_row_id.in_(part))
-            mapped.update({r: c for r, c in self._c.execute(query)})
-        return mapped
+        found = _MAPPED_OF.rows(self._c, {"rows": bind_list(self._c, rows)})
+        return {r: c for r, c in found}
 
     def enqueue(self, changes: Sequence[tuple[int, int, int]], *, at: datetime) -> None:
         """Write each new (listing row, ATS, version) of a mapped, pushable listing to the
