@@ -127,3 +127,66 @@ def test_order_pages_neither_repeat_nor_skip_when_orders_arrive_between_them(sho
     assert seen == ["p-4", "p-3", "p-2", "p-1", "p-0"]
     bad = shop.get("/v1/orders?cursor=not-ours", role="viewer")
     assert bad.status_code == 422
+
+
+def audit_of(api: Api) -> list[dict[str, Any]]:
+    return list(api.get("/v1/audit?limit=100", role="viewer").json()["data"])
+
+
+def test_each_reservation_is_audited_once_in_its_own_transaction(shop: Api) -> None:
+    before = len(audit_of(shop))
+    headers = {"X-Request-ID": "res-1"}
+    accepted = shop.post("/v1/orders/reserve", json=order("2001", 2), headers=headers)
+    refused = shop.post("/v1/orders/reserve", json=order("2002", 9), role="operator")
+    unknown = shop.post("/v1/orders/reserve", json=dict(order("2003", 1), channel="NOPE"))
+    assert (accepted.status_code, refused.status_code, unknown.status_code) == (201, 409, 404)
+    entries = audit_of(shop)
+    assert len(entries) == before + 3  # one entry per request, none twice
+    last_unknown, last_refused, last_accepted = entries[:3]
+    assert (last_accepted["path"], last_accepted["status"]) == ("/v1/orders/reserve", 201)
+    assert last_accepted["request_id"] == "res-1"
+    assert last_accepted["after"] == accepted.json()
+    assert last_refused["status"] == 409
+    assert last_refused["after"]["shortfall"] == [{"listing": "tee", "asked": 9, "available": 3}]
+    assert last_refused["actor"] == "operator key"
+    assert last_unknown["status"] == 404
+
+
+def test_a_reservation_retried_with_its_idempotency_key_gets_the_first_answer(shop: Api) -> None:
+    headers = {"Idempotency-Key": "res-key-1"}
+    first = shop.post("/v1/orders/reserve", json=order("3001", 1), headers=headers)
+    again = shop.post("/v1/orders/reserve", json=order("3001", 1), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert stock(shop) == (5, 1, 4)
+    refused = shop.post(
+        "/v1/orders/reserve", json=order("3002", 9), headers={"Idempotency-Key": "k2"}
+    )
+    replayed = shop.post(
+        "/v1/orders/reserve", json=order("3002", 9), headers={"Idempotency-Key": "k2"}
+    )
+    assert (refused.status_code, replayed.status_code) == (409, 409)
+    assert replayed.content == refused.content
+    reused = shop.post("/v1/orders/reserve", json=order("3003", 1), headers=headers)
+    problem(reused, 422, "idempotency-key-reused")
+    assert stock(shop) == (5, 1, 4)
+
+
+def test_a_reservation_whose_transaction_fails_leaves_no_accepted_entry(
+    shop: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockpool.services import reservations
+
+    def fail(uow: object, app: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    before = len(audit_of(shop))
+    monkeypatch.setattr(reservations, "commit_stock_change", fail)
+    failed = shop.post("/v1/orders/reserve", json=order("4001", 1))
+    monkeypatch.undo()
+    assert failed.status_code == 500
+    entries = audit_of(shop)
+    assert [e["status"] for e in entries[: len(entries) - before]] == [500]  # nothing else
+    assert stock(shop) == (5, 0, 5)
+    assert shop.get("/v1/orders/WEB/4001").status_code == 404

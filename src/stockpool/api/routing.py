@@ -6,6 +6,11 @@ route runs: a retry with the same key and body gets the first answer again (with
 header `Idempotent-Replayed: true`), the same key with another body is refused. After the
 route, the write is appended to the audit log (who, method, path, resource, status,
 request id, before and after) together with the answer kept for the key.
+
+A route whose use case takes an audit hook (check-and-reserve) gets an `InlineAudit`
+instead (`inline_audit`): the use case then stores the entry and the kept answer in its own
+transaction, atomically with the write, and the route answers with the response the entry
+describes.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from stockpool.api.problems import response_for
 from stockpool.api.security import identified_from_cache, identify, services_of
 from stockpool.domain.access import ApiKey, AuditEntry, StoredResponse
 from stockpool.services import access, audit
+from stockpool.services.audit import AuditHook, AuditRecord
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -31,6 +37,40 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 def set_before(request: Request, before: Any) -> None:
     """Tell the audit log what the resource was before this write."""
     request.state.audit_before = before
+
+
+class InlineAudit:
+    """The audit entry of one write, made inside the use case's own transaction."""
+
+    def __init__(self, request: Request, key: ApiKey, token: str | None) -> None:
+        self.request, self.key, self.token = request, key, token
+        self.done = False  # the entry was committed with the write
+        self._answer: tuple[object, Response] | None = None
+
+    def hook(self, answer: Callable[[object], Response]) -> AuditHook:
+        """A hook for the use case: `answer` turns its outcome into this route's response,
+        whose audit entry (and kept answer) the hook returns."""
+
+        def entry_of(outcome: object) -> AuditRecord:
+            response = answer(outcome)
+            self._answer = (outcome, response)
+            return _entry(self.request, self.key, response, self.token)
+
+        return entry_of
+
+    def answered(self, outcome: object) -> Response | None:
+        """The response whose entry was committed with `outcome` (the use case returned or
+        raised it), or None if the use case ended some other way."""
+        if self._answer is None or self._answer[0] is not outcome:
+            return None
+        self.done = True
+        return self._answer[1]
+
+
+def inline_audit(request: Request) -> InlineAudit | None:
+    """The route's `InlineAudit`, when the caller is identified."""
+    found = getattr(request.state, "inline_audit", None)
+    return found if isinstance(found, InlineAudit) else None
 
 
 class AuditedRoute(APIRoute):
@@ -80,13 +120,24 @@ async def run_write(request: Request, handler: Handler) -> Response:
                 headers={"Idempotent-Replayed": "true"},
             )
         claimed = True
+    inline = None
+    if key is not None:
+        inline = request.state.inline_audit = InlineAudit(request, key, token if claimed else None)
     try:
         response = await handler(request)
     except Exception as exc:
         response = response_for(request, exc)
-    if key is not None:
-        await run_in_threadpool(_record, request, key, response, token if claimed else None)
+    if inline is not None and (not inline.done or response.status_code >= 500):
+        await run_in_threadpool(_finish, inline, response)
     return response
+
+
+def _finish(inline: InlineAudit, response: Response) -> None:
+    """Audit a write its use case did not audit; release the key of a server error."""
+    if not inline.done:
+        _record(inline.request, inline.key, response, inline.token)
+    elif inline.token is not None:
+        access.release(services_of(inline.request), inline.key, inline.token)
 
 
 def _target(request: Request) -> str:
@@ -106,6 +157,15 @@ def _resource(request: Request, answer: Any) -> str:
 
 def _record(request: Request, key: ApiKey, response: Response, token: str | None) -> None:
     services = services_of(request)
+    if token is not None and response.status_code >= 500:
+        access.release(services, key, token)
+    entry, completes = _entry(request, key, response, token)
+    audit.record(services, entry, completes=completes)
+
+
+def _entry(request: Request, key: ApiKey, response: Response, token: str | None) -> AuditRecord:
+    """The audit entry of a write, and the answer to keep for its Idempotency-Key (none for
+    a server error: the key is released so that a retry runs again)."""
     raw = bytes(response.body) if hasattr(response, "body") else b""
     media_type = response.media_type or "application/json"
     try:
@@ -113,14 +173,11 @@ def _record(request: Request, key: ApiKey, response: Response, token: str | None
     except ValueError:
         answer = None
     completes = None
-    if token is not None:
-        if response.status_code >= 500:
-            access.release(services, key, token)
-        else:
-            stored = StoredResponse(response.status_code, media_type, raw)
-            completes = audit.Completion(key.id, token, stored)
+    if token is not None and response.status_code < 500:
+        stored = StoredResponse(response.status_code, media_type, raw)
+        completes = audit.Completion(key.id, token, stored)
     entry = AuditEntry(
-        at=services.clock(),
+        at=services_of(request).clock(),
         key_id=key.id,
         actor=key.name,
         method=request.method,
@@ -131,4 +188,4 @@ def _record(request: Request, key: ApiKey, response: Response, token: str | None
         before=getattr(request.state, "audit_before", None),
         after=answer,
     )
-    audit.record(services, entry, completes=completes)
+    return entry, completes

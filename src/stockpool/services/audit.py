@@ -1,19 +1,20 @@
 """Use cases of the audit log: record a write through the API, and list the log.
 
 The entry of a write and, when the request carried an Idempotency-Key, the answer kept for
-its retries are stored in one transaction.
+its retries are stored in one transaction: the write's own, where its use case takes an
+`AuditHook` (check-and-reserve does), or one of their own right after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from stockpool.domain.access import AuditEntry, StoredResponse
 from stockpool.domain.errors import InvalidInput
 from stockpool.services.context import Services
-from stockpool.services.ports import AuditFilter, Page
+from stockpool.services.ports import AuditFilter, Page, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,22 @@ class Completion:
     key_id: int
     idempotency_key: str
     response: StoredResponse
+
+
+AuditRecord = tuple[AuditEntry, Completion | None]
+# Called inside a use case's transaction with the outcome it decided (a result, or the
+# error refusing the request): the audit entry of that outcome, and the answer to keep.
+AuditHook = Callable[[object], AuditRecord]
+
+
+def write_records(uow: UnitOfWork, records: Iterable[AuditRecord]) -> None:
+    """Append audit entries and keep idempotent answers, in `uow`."""
+    for entry, completes in records:
+        uow.access.record_audit(entry)
+        if completes is not None:
+            uow.access.finish_idempotency(
+                completes.key_id, completes.idempotency_key, completes.response
+            )
 
 
 def record(app: Services, entry: AuditEntry, *, completes: Completion | None = None) -> None:
@@ -38,12 +55,7 @@ def _record_many(
     app: Services, batch: Sequence[tuple[AuditEntry, Completion | None]]
 ) -> list[None]:
     with app.uow() as uow:
-        for entry, completes in batch:
-            uow.access.record_audit(entry)
-            if completes is not None:
-                uow.access.finish_idempotency(
-                    completes.key_id, completes.idempotency_key, completes.response
-                )
+        write_records(uow, batch)
         uow.commit()
     return [None] * len(batch)
 

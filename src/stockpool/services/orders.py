@@ -36,6 +36,7 @@ from stockpool.domain.orders import (
     with_commitments,
 )
 from stockpool.domain.reservation import cover, released
+from stockpool.services.audit import AuditHook
 from stockpool.services.context import Services
 from stockpool.services.events import order_events, publish
 from stockpool.services.ports import Page, UnitOfWork
@@ -52,18 +53,20 @@ def reserve(
     *,
     ship_to_zone: str | None = None,
     actor: Actor,
+    audit: AuditHook | None = None,
 ) -> ReserveResult:
     """Accept an order only if every line fits its listing's ATS now; source and commit it.
 
     Concurrent calls share transactions (see `services.reservations`): each order is still
-    decided as if it came alone, and its result is returned once it is committed.
+    decided as if it came alone, and its result is returned once it is committed. `audit`,
+    if given, makes the audit entry of the outcome, stored in the same transaction.
 
     Raises:
         OrderRefused: with a shortfall per line that does not fit; nothing was written.
         AlreadyExists: the channel has an order with this id and other lines.
     """
     del actor  # commitments are not movements; the order itself records the channel
-    request = ReserveRequest(channel, external_id, tuple(lines), ship_to_zone)
+    request = ReserveRequest(channel, external_id, tuple(lines), ship_to_zone, audit)
     outcome = app.reservations.submit(request, partial(reserve_many, app))
     if isinstance(outcome, StockpoolError):
         raise outcome

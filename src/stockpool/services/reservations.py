@@ -16,7 +16,8 @@ alone, in turn:
    lines and commitments, and each level its ONE conditional write (`available >= q`,
    row count checked) for the whole batch;
 5. the listings depending on the changed items are recomputed, the events and the
-   outbox written, and the batch commits.
+   outbox written, each order's audit entry too when its caller gave an `AuditHook`, and
+   the batch commits.
 
 Orders of one batch have distinct (channel, external id): a repeated id waits for the next
 transaction, where it is a retry. `GroupCommit` forms the batches from concurrent callers.
@@ -42,6 +43,7 @@ from stockpool.domain.orders import (
     with_commitments,
 )
 from stockpool.domain.reservation import Takes, check_and_source
+from stockpool.services.audit import AuditHook, write_records
 from stockpool.services.context import Services
 from stockpool.services.events import publish
 from stockpool.services.ports import UnitOfWork
@@ -57,6 +59,7 @@ class ReserveRequest:
     external_id: str
     lines: tuple[LineRequest, ...]
     ship_to_zone: str | None = None
+    audit: AuditHook | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -137,9 +140,13 @@ def _reserve_wave(app: Services, requests: Sequence[ReserveRequest]) -> list[Out
         for entry in claimed:
             _decide(app, entry, stock, oversold)
         _write(uow, app, claimed)
+        found = [x.outcome if isinstance(x, _Order) else x for x in prepared]
+        outcomes = [x for x in found if x is not None]
+        assert len(outcomes) == len(requests), "every order of the batch is decided"
+        hooks = [(r.audit, x) for r, x in zip(requests, outcomes, strict=True) if r.audit]
+        write_records(uow, [hook(outcome) for hook, outcome in hooks])
         commit_stock_change(uow, app)
-    found = [x.outcome if isinstance(x, _Order) else x for x in prepared]
-    return [x for x in found if x is not None]
+    return outcomes
 
 
 def _prepare(

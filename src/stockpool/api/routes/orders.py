@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from stockpool.api.pagination import Cursor, Limit, cursor_int, next_of, paginate
-from stockpool.api.problems import documented
-from stockpool.api.routing import AuditedRoute
+from stockpool.api.problems import documented, response_for
+from stockpool.api.routing import AuditedRoute, inline_audit
 from stockpool.api.schemas.orders import (
     ExceptionPublic,
     ExceptionsPublic,
@@ -23,10 +24,11 @@ from stockpool.api.schemas.orders import (
     Transition,
 )
 from stockpool.api.security import Ingester, Operator, Reader, services_of
-from stockpool.domain.errors import InvalidInput
+from stockpool.domain.errors import InvalidInput, StockpoolError
 from stockpool.domain.ids import ListingId
 from stockpool.domain.orders import LineRequest, NotificationKind
 from stockpool.services import order_lifecycle, orders
+from stockpool.services.reservations import ReserveResult
 from stockpool.services.stock import Actor
 
 router = APIRouter(
@@ -55,6 +57,7 @@ def _units(body: Transition) -> dict[int, int] | None:
 @router.post(
     "/orders/reserve",
     status_code=201,
+    response_model=OrderPublic,
     summary="Check and reserve an order",
     responses={
         **documented(404, 413),
@@ -62,22 +65,39 @@ def _units(body: Transition) -> dict[int, int] | None:
         409: {"model": ShortfallProblem, "description": "Refused: lines that do not fit."},
     },
 )
-def reserve(
-    request: Request, response: Response, key: Operator, body: ReserveCreate
-) -> OrderPublic:
+def reserve(request: Request, key: Operator, body: ReserveCreate) -> Response:
     """Accept the order only if every line fits its listing's ATS now (201); otherwise
     refuse it with the shortfall per line (409) and change nothing."""
-    result = orders.reserve(
-        services_of(request),
-        body.channel,
-        body.external_id,
-        _requests(body.lines),
-        ship_to_zone=body.ship_to_zone,
-        actor=Actor(key.actor),
-    )
-    if result.replayed:
-        response.status_code = 200
-    return OrderPublic.of(result.order)
+    inline = inline_audit(request)  # the audit entry goes in the reservation's transaction
+    answer = partial(_reserve_answer, request)
+    try:
+        result = orders.reserve(
+            services_of(request),
+            body.channel,
+            body.external_id,
+            _requests(body.lines),
+            ship_to_zone=body.ship_to_zone,
+            actor=Actor(key.actor),
+            audit=None if inline is None else inline.hook(answer),
+        )
+    except StockpoolError as error:
+        if inline is not None and (done := inline.answered(error)) is not None:
+            return done
+        raise
+    if inline is not None and (done := inline.answered(result)) is not None:
+        return done
+    return answer(result)
+
+
+def _reserve_answer(request: Request, outcome: object) -> Response:
+    """The response to a check-and-reserve outcome."""
+    if isinstance(outcome, ReserveResult):
+        status = 200 if outcome.replayed else 201
+        body = OrderPublic.of(outcome.order).model_dump_json()
+        return Response(body, status, media_type="application/json")
+    if isinstance(outcome, BaseException):
+        return response_for(request, outcome)
+    raise TypeError(f"not an outcome of check-and-reserve: {outcome!r}")
 
 
 @router.post("/orders/ingest", summary="Ingest a channel's order", responses=WRITE)
