@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from stockpool.domain.errors import StockpoolError
 from stockpool.services.context import Services
+from stockpool.services.group_commit import GroupCommit
 from stockpool.services.webhooks_in import WebhookRegistry
 from stockpool.store import migrate
 from stockpool.store.engine import create_store_engine, parse_database_url
@@ -91,7 +92,13 @@ def build_services(settings: Settings, *, pool_size: int = 8, check: bool = True
             f"the database {engine.url.render_as_string()} has no stockpool schema: "
             "run `stockpool init` first"
         )
-    return Services(uow=SqlUnitOfWorkFactory(engine), clock=system_clock)
+    factory = SqlUnitOfWorkFactory(engine)
+    return Services(
+        uow=factory,
+        clock=system_clock,
+        reservations=GroupCommit(turn=factory.writer_turn),
+        audit_log=GroupCommit(turn=factory.writer_turn),
+    )
 
 
 MIB = 1024 * 1024

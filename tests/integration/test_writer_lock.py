@@ -76,3 +76,32 @@ def _close(child: subprocess.Popen[str]) -> None:
     for stream in (child.stdin, child.stdout):
         if stream is not None:
             stream.close()
+
+
+def test_a_turn_holds_the_lock_across_transactions_of_its_thread(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from stockpool.store.engine import create_store_engine, parse_database_url, writer_turn
+
+    engine = create_store_engine(parse_database_url(f"sqlite:///{tmp_path / 'turn.db'}"))
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    insert = text("INSERT INTO t VALUES (1)")
+    other = WriterLock(tmp_path / "turn.db.writer")  # as another process would take it
+    try:
+        with writer_turn(engine):
+            with engine.begin() as connection:
+                connection.execute(insert)
+            waiting, taken = _taker(other)
+            assert not taken.wait(0.2)  # the transaction ended, the turn did not
+            with engine.begin() as connection:
+                connection.execute(insert)
+            with writer_turn(engine), engine.begin() as connection:  # nested: the same turn
+                connection.execute(insert)
+            assert not taken.is_set()
+        assert taken.wait(10)  # let go when the turn ends
+        waiting.join(10)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 3
+    finally:
+        engine.dispose()

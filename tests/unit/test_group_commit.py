@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pytest
 
@@ -77,3 +78,51 @@ def test_a_batch_that_fails_as_a_whole_is_run_request_by_request() -> None:
 def test_a_limit_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one"):
         GroupCommit(limit=0)
+
+
+def test_requests_that_arrive_while_the_leader_waits_for_its_turn_join_its_batch() -> None:
+    turn = threading.Lock()
+    turn.acquire()  # another writer has the turn
+    batches: list[list[int]] = []
+
+    @contextmanager
+    def writer_turn() -> Iterator[None]:
+        with turn:
+            yield
+
+    def run(batch: Sequence[int]) -> list[int]:
+        batches.append(list(batch))
+        return [x * 10 for x in batch]
+
+    group: GroupCommit[int, int] = GroupCommit(turn=writer_turn)
+    results: dict[int, int] = {}
+    threads = [
+        threading.Thread(target=lambda n=n: results.setdefault(n, group.submit(n, run)))
+        for n in range(6)
+    ]
+    threads[0].start()
+    time.sleep(0.05)  # the first caller leads, and waits for the turn
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.05)
+    turn.release()
+    for t in threads:
+        t.join(10)
+    assert results == {n: n * 10 for n in range(6)}
+    assert [sorted(b) for b in batches] == [list(range(6))]  # one batch: all who waited
+
+
+def test_a_turn_that_cannot_be_had_fails_every_waiting_request() -> None:
+    @contextmanager
+    def busy() -> Iterator[None]:
+        raise TimeoutError("the database stayed locked")
+        yield
+
+    def run(batch: Sequence[int]) -> list[int]:
+        raise AssertionError("never runs without the turn")
+
+    group: GroupCommit[int, int] = GroupCommit(turn=busy)
+    with pytest.raises(TimeoutError):
+        group.submit(1, run)
+    results = _callers(group, run, 5)
+    assert all(isinstance(x, TimeoutError) for x in results.values())

@@ -10,12 +10,17 @@ transaction carries many requests, so throughput grows with the load.
 A caller's outcome is known only after its batch committed. When a batch fails as a whole
 (for example the database went away), each of its requests is run alone, so that one bad
 request cannot fail the others.
+
+Where writers queue for the whole database (SQLite; other processes write too), the leader
+first waits for the writer's turn (`turn`) and only then takes the waiting requests: every
+request that arrived while it waited joins the batch, instead of waiting for the next one.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Generic, TypeVar
 
 Request = TypeVar("Request")
@@ -45,10 +50,13 @@ class _Slot(Generic[Request, Outcome]):
 class GroupCommit(Generic[Request, Outcome]):
     """Runs requests of concurrent callers in shared batches (see the module)."""
 
-    def __init__(self, limit: int = 256) -> None:
+    def __init__(
+        self, limit: int = 256, turn: Callable[[], AbstractContextManager[None]] = nullcontext
+    ) -> None:
         if limit < 1:
             raise ValueError("a batch holds at least one request")
         self.limit = limit
+        self._turn = turn
         self._lock = threading.Lock()
         self._waiting: list[_Slot[Request, Outcome]] = []
         self._leading = False
@@ -72,12 +80,25 @@ class GroupCommit(Generic[Request, Outcome]):
             self._lead(run)
         return slot.result()
 
-    def _lead(self, run: BatchRun[Request, Outcome]) -> None:
+    def _take(self) -> list[_Slot[Request, Outcome]]:
         with self._lock:
             batch = self._waiting[: self.limit]
             del self._waiting[: self.limit]
+        return batch
+
+    def _lead(self, run: BatchRun[Request, Outcome]) -> None:
+        batch: list[_Slot[Request, Outcome]] = []
+        ran = False
         try:
-            _run_batch(batch, run)
+            with self._turn():
+                batch = self._take()
+                _run_batch(batch, run)
+                ran = True
+        except Exception as error:  # waiting for the turn failed: so does the batch
+            if not ran:  # (after it ran, its outcomes stand: they are committed)
+                batch = batch or self._take()
+                for slot in batch:
+                    slot.error = error
         finally:
             for slot in batch:
                 slot.finished = True

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,31 @@ class WriterLock:
         self._path = path
         self._fd: int | None = None
         self._pid = 0  # a forked child shares its parent's file description: reopen
+        self._turns = threading.local()  # `hold` depth of each thread
+
+    def held_here(self) -> bool:
+        """Whether this thread holds the lock through `hold`."""
+        return bool(getattr(self._turns, "depth", 0))
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the lock across several transactions of this thread (their BEGINs then
+        neither take nor release it)."""
+        if self.held_here():
+            self._turns.depth += 1
+            try:
+                yield
+            finally:
+                self._turns.depth -= 1
+            return
+        if not self.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise DatabaseBusy("the database stayed locked by another transaction for 60 s")
+        self._turns.depth = 1
+        try:
+            yield
+        finally:
+            self._turns.depth = 0
+            self.release()
 
     def acquire(self, timeout: float) -> bool:
         """Take the lock; False if another thread of this process held it for `timeout`."""
@@ -110,12 +138,14 @@ def _configure_sqlite(engine: Engine, database: Path) -> None:
         cursor.close()
 
     writer = WriterLock(database.with_name(database.name + ".writer"))
+    _writers[engine] = writer
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise DatabaseBusy("the database stayed locked by another transaction for 60 s")
-        connection.info[_HOLDS_WRITER] = True
+        if not writer.held_here():  # else the thread holds it across transactions
+            if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise DatabaseBusy("the database stayed locked by another transaction for 60 s")
+            connection.info[_HOLDS_WRITER] = True
         try:
             # Straight to the driver: this runs once per transaction, on the hot path.
             connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
@@ -129,6 +159,17 @@ def _configure_sqlite(engine: Engine, database: Path) -> None:
 
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
+
+
+_writers: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
+
+
+def writer_turn(engine: Engine) -> AbstractContextManager[None]:
+    """Hold the engine's single writer turn across several transactions of this thread:
+    SQLite's writer lock taken once, before the work is even chosen (a no-op on
+    PostgreSQL, where writers do not queue for the whole database)."""
+    writer = _writers.get(engine)
+    return nullcontext() if writer is None else writer.hold()
 
 
 def create_store_engine(url: URL, *, pool_size: int = 8) -> Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from functools import cached_property
 from types import TracebackType
 from typing import Self
@@ -15,6 +16,7 @@ from stockpool.store.ats import SqlAts
 from stockpool.store.catalog import SqlCatalog
 from stockpool.store.channels import SqlChannels
 from stockpool.store.counts import SqlCounts
+from stockpool.store.engine import writer_turn
 from stockpool.store.events import SqlEvents
 from stockpool.store.ids import IdCache, IdMap
 from stockpool.store.orders import SqlOrders
@@ -127,3 +129,7 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self._cache)
+
+    def writer_turn(self) -> AbstractContextManager[None]:
+        """Hold the database's writer turn across several units of work of this thread."""
+        return writer_turn(self.engine)

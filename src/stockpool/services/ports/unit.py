@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -67,6 +68,10 @@ class UnitOfWorkFactory(Protocol):
     """Opens units of work on one database."""
 
     def __call__(self) -> UnitOfWork: ...
+    def writer_turn(self) -> AbstractContextManager[None]:
+        """Hold the database's writer turn across several units of work of this thread,
+        where writers queue for the whole database (SQLite); a no-op elsewhere."""
+        ...
 
 
 class Clock(Protocol):
