@@ -9,6 +9,7 @@ alternate between the two and the medians are reported. Oversells are counted af
 as in `benchmarks/orders.py`. Last line: one JSON object.
 
     python benchmarks/api.py [--quick] [--clients N] [--stores sqlite,postgres]
+                             [--stock demand|flat]
 """
 
 from __future__ import annotations
@@ -176,7 +177,9 @@ def percentile(values: list[float], share: float) -> float:
     return round(1000 * ordered[min(len(ordered) - 1, int(len(ordered) * share))], 2)
 
 
-def measure(store: str, seconds: float, clients: int, workdir: Path) -> dict[str, float]:
+def measure(
+    store: str, seconds: float, clients: int, workdir: Path, stock: str = "demand"
+) -> dict[str, float]:
     if store == "sqlite":
         url = f"sqlite:///{workdir / 'api.db'}"
     else:
@@ -186,7 +189,7 @@ def measure(store: str, seconds: float, clients: int, workdir: Path) -> dict[str
     app = build_services(settings, pool_size=clients)
     engine = app.uow.engine  # type: ignore[attr-defined]
     console.print(f"[bold]{store}[/bold]: seeding {bench.ITEMS} items")
-    bench.seed(app, engine)
+    bench.seed(app, engine, stock)
     key = access.create_key(app, "operator", name="benchmark").secret
     server = Server(url, workers=os.cpu_count() or 1)
     load = bench.Load(app, clients)
@@ -228,12 +231,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="Seconds per store.")
     parser.add_argument("--clients", type=int, default=16, help="Concurrent clients.")
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument(
+        "--stock", choices=("demand", "flat"), default="demand", help="See benchmarks/orders.py."
+    )
     args = parser.parse_args()
     seconds = 6.0 if args.quick else args.seconds
-    result: dict[str, object] = {"benchmark": "api", "clients": args.clients}
+    result: dict[str, object] = {
+        "benchmark": "api",
+        "cores": os.cpu_count(),
+        "clients": args.clients,
+        "stock": args.stock,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for store in args.stores.split(","):
-            figures = measure(store, seconds, args.clients, Path(tmp))
+            figures = measure(store, seconds, args.clients, Path(tmp), args.stock)
             console.print(store, figures)
             result[store] = figures
     print(json.dumps(result))

@@ -10,6 +10,7 @@ item had, accepted units that are not committed, and every difference `verify` f
 Last line: one JSON object.
 
     python benchmarks/orders.py [--quick] [--workers N] [--stores sqlite,postgres]
+                                [--stock demand|flat]
 """
 
 from __future__ import annotations
@@ -48,8 +49,13 @@ console = Console(stderr=True)
 ITEMS = 10_000
 LOCATIONS = ("WH1", "WH2", "WH3")
 CHANNELS = ("web", "amzn", "ebay", "walmart", "tiktok", "pos")
-UNITS = 40  # per item and location
+UNITS = 40  # per item and location: all of it with --stock flat, the least with demand
 ZIPF_S = 1.1
+# --stock demand: each item stocked for its share of this many order lines, as a store
+# replenished by demand is; the few best sellers then hold thousands of units, the long tail
+# UNITS. With --stock flat, the best sellers sell out within seconds and most orders after
+# that are refused: a benchmark of refusals more than of reservations.
+DEMAND_LINES = 600_000
 PG_URL = os.environ.get("STOCKPOOL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ACTOR = Actor("bench")
 
@@ -73,8 +79,17 @@ class Zipf:
         return min(bisect.bisect_left(self.cumulative, rng.random()), len(self.cumulative) - 1)
 
 
-def seed(app: Services, engine: Engine) -> None:
+def stocked(zipf: Zipf, stock: str) -> list[int]:
+    """Units per location of each item: UNITS, or by demand (see DEMAND_LINES)."""
+    if stock == "flat":
+        return [UNITS] * ITEMS
+    shares = [b - a for a, b in zip([0.0, *zipf.cumulative], zipf.cumulative, strict=False)]
+    return [max(UNITS, int(share * DEMAND_LINES / len(LOCATIONS)) + 1) for share in shares]
+
+
+def seed(app: Services, engine: Engine, stock: str = "demand") -> None:
     """Locations and channels through the services; items, stock and listings in bulk."""
+    units = stocked(Zipf(ITEMS, ZIPF_S), stock)
     for priority, code in enumerate(LOCATIONS, 1):
         catalog.add_location(app, code, code, "warehouse", zone=f"z{priority}", priority=priority)
     for priority, code in enumerate(CHANNELS, 1):
@@ -97,18 +112,20 @@ def seed(app: Services, engine: Engine) -> None:
         item_ids = dict(conn.execute(text("SELECT sku, id FROM items")).all())
         location_ids = dict(conn.execute(text("SELECT code, id FROM locations")).all())
         channel_ids = dict(conn.execute(text("SELECT code, id FROM channels")).all())
-        levels = [(item_ids[sku(n)], location_ids[c]) for n in range(ITEMS) for c in LOCATIONS]
+        levels = [
+            (item_ids[sku(n)], location_ids[c], units[n]) for n in range(ITEMS) for c in LOCATIONS
+        ]
         conn.execute(
             insert(stock_levels),
             [
                 {
                     "item_id": i,
                     "location_id": loc,
-                    "on_hand": UNITS,
-                    "available": UNITS,
+                    "on_hand": q,
+                    "available": q,
                     "version": 1,
                 }
-                for i, loc in levels
+                for i, loc, q in levels
             ],
         )
         conn.execute(
@@ -118,13 +135,13 @@ def seed(app: Services, engine: Engine) -> None:
                     "item_id": i,
                     "location_id": loc,
                     "kind": "receipt",
-                    "quantity": UNITS,
+                    "quantity": q,
                     "reason": "seed",
                     "actor": "bench",
                     "reference": "",
                     "at": now,
                 }
-                for i, loc in levels
+                for i, loc, q in levels
             ],
         )
         conn.execute(
@@ -272,21 +289,22 @@ def fresh_postgres(name: str) -> str:
 def oversells(app: Services, engine: Engine, load: Load) -> int:
     """Committed beyond what an item had, accepted units not committed, verify differences."""
     with engine.connect() as conn:
-        committed = dict(
-            conn.execute(
-                text(
-                    "SELECT i.sku, SUM(s.committed) FROM stock_levels s "
-                    "JOIN items i ON i.id = s.item_id GROUP BY i.sku"
-                )
-            ).all()
-        )
-    beyond = sum(1 for units in committed.values() if units > UNITS * len(LOCATIONS))
+        rows = conn.execute(
+            text(
+                "SELECT i.sku, SUM(s.committed), SUM(s.on_hand) FROM stock_levels s "
+                "JOIN items i ON i.id = s.item_id GROUP BY i.sku"
+            )
+        ).all()
+    committed = {s: units for s, units, _ in rows}
+    beyond = sum(1 for _, units, held in rows if units > held)  # nothing ships in a run
     mismatched = sum(1 for s, units in load.units.items() if committed.get(s, 0) != units)
     report = verify(app)
     return beyond + mismatched + len(report.differences) + len(report.invariant_violations)
 
 
-def measure(store: str, seconds: float, workers: int, workdir: Path) -> dict[str, float]:
+def measure(
+    store: str, seconds: float, workers: int, workdir: Path, stock: str = "demand"
+) -> dict[str, float]:
     if store == "sqlite":
         path = workdir / "orders.db"
         url = f"sqlite:///{path}"
@@ -297,7 +315,7 @@ def measure(store: str, seconds: float, workers: int, workdir: Path) -> dict[str
     app = build_services(settings, pool_size=workers)
     engine: Engine = app.uow.engine  # type: ignore[attr-defined]
     console.print(f"[bold]{store}[/bold]: seeding {ITEMS} items, {len(CHANNELS)} channels")
-    seed(app, engine)
+    seed(app, engine, stock)
     load = Load(app, workers)
     raw_op = raw_sqlite(str(path), load.zipf) if store == "sqlite" else raw_postgres(url, load.zipf)
     rounds = 3
@@ -329,12 +347,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="Seconds per store.")
     parser.add_argument("--workers", type=int, default=8, help="Concurrent workers.")
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--stock", choices=("demand", "flat"), default="demand")
     args = parser.parse_args()
     seconds = 6.0 if args.quick else args.seconds
     results: dict[str, object] = {
         "benchmark": "orders",
         "cores": os.cpu_count(),
         "workers": args.workers,
+        "stock": args.stock,
     }
     table = Table(
         "store",
@@ -348,7 +368,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         for store in args.stores.split(","):
-            figures = measure(store, seconds, args.workers, Path(tmp))
+            figures = measure(store, seconds, args.workers, Path(tmp), args.stock)
             results[store] = figures
             table.add_row(
                 store,
