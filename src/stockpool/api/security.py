@@ -8,12 +8,13 @@ forgets it at once, other processes within that time.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from threading import Lock
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from stockpool.api.problems import ApiProblem
 from stockpool.domain.access import ApiKey, Permission, allows
@@ -107,14 +108,21 @@ def identify(request: Request) -> ApiKey | None:
     return key
 
 
-def require(permission: Permission) -> Callable[..., ApiKey]:
-    """A dependency: the caller's key, which must grant `permission` (else 401 / 403)."""
+def require(permission: Permission) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency: the caller's key, which must grant `permission` (else 401 / 403).
 
-    def dependency(
+    It runs on the event loop, without a thread of its own, when the key is known already
+    (checked recently, or by the write that is running); only a lookup goes to a thread.
+    """
+
+    async def dependency(
         request: Request,
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     ) -> ApiKey:
-        key = identify(request)
+        if identified_from_cache(request):
+            key = identify(request)
+        else:
+            key = await run_in_threadpool(identify, request)
         if key is None:
             raise ApiProblem(
                 401,
