@@ -118,6 +118,9 @@ class ApiSettings:
         webhook_backoff_seconds: the first retry delay of a failed outgoing webhook.
         key_cache_seconds: how long a checked API key is trusted without a lookup
             (a revoked key is refused at once by the process that revoked it).
+        telemetry: FastAPI's own OpenTelemetry traces, metrics and logs, for the providers
+            the process configures (`STOCKPOOL_TELEMETRY=1` for `stockpool serve`). Off by
+            default: stockpool configures none, and the checks cost time on every request.
         webhooks: the verifiers and handlers of channel webhooks.
     """
 
@@ -128,6 +131,7 @@ class ApiSettings:
     webhook_timeout_seconds: float = 10.0
     webhook_backoff_seconds: float = 5.0
     key_cache_seconds: float = 5.0
+    telemetry: bool = False
     webhooks: WebhookRegistry = field(default_factory=WebhookRegistry)
 
 
@@ -146,4 +150,6 @@ def build_api(
     """
     services = build_services(settings or load_settings(), pool_size=pool_size)
     # The served API verifies channel webhooks with the connectors' own verifiers.
-    return factory(services, api or ApiSettings(webhooks=sync_webhook_registry(services)))
+    telemetry = os.environ.get("STOCKPOOL_TELEMETRY", "") in ("1", "true", "yes")
+    default = ApiSettings(webhooks=sync_webhook_registry(services), telemetry=telemetry)
+    return factory(services, api or default)

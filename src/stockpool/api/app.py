@@ -39,6 +39,7 @@ from stockpool.domain.errors import StockpoolError
 from stockpool.services.context import Services
 
 VERSION = "1.0.0"
+NO_TELEMETRY: Any = {"tracing": False, "metrics": False, "logs": False}
 # Requests are matched against the routers in this order: the busiest path
 # (POST /v1/orders/reserve) comes first.
 ROUTERS = (
@@ -68,6 +69,9 @@ def create_app(services: Services, settings: ApiSettings) -> FastAPI:
         version=VERSION,
         summary="One stock ledger, available-to-sell on every channel.",
         lifespan=lifespan,
+        telemetry=None
+        if settings.telemetry
+        else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
     app.state.settings = settings

@@ -34,8 +34,9 @@ AuditHook = Callable[[object], AuditRecord]
 
 def write_records(uow: UnitOfWork, records: Iterable[AuditRecord]) -> None:
     """Append audit entries and keep idempotent answers, in `uow`."""
-    for entry, completes in records:
-        uow.access.record_audit(entry)
+    records = list(records)
+    uow.access.record_audits([entry for entry, _ in records])
+    for _, completes in records:
         if completes is not None:
             uow.access.finish_idempotency(
                 completes.key_id, completes.idempotency_key, completes.response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +14,19 @@ from stockpool.domain.access import ApiKey, AuditEntry, Role, StoredResponse
 from stockpool.domain.errors import NotFound
 from stockpool.services.ports import AuditFilter, Page
 from stockpool.store.api_tables import api_keys, audit_log, idempotency_keys
+from stockpool.store.driver import DriverStatement, bind_datetime
+
+_AUDIT_COLUMNS = "at, key_id, actor, method, path, resource, status, request_id, before, after"
+# Every write through the API adds one: straight to the driver, many at a time.
+_ADD_AUDIT = DriverStatement(
+    f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    postgresql=f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS json), CAST(? AS json))",
+)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 def _key(row: Row[Any]) -> ApiKey:
@@ -149,14 +164,26 @@ class SqlAccess:
             )
         )
 
-    def record_audit(self, entry: AuditEntry) -> int:
-        """Append an audit entry; its id."""
-        values = {k: v for k, v in entry.__dict__.items() if k != "id"}
-        return int(
-            self._c.execute(
-                insert(audit_log).values(**values).returning(audit_log.c.id)
-            ).scalar_one()
-        )
+    def record_audits(self, entries: Sequence[AuditEntry]) -> None:
+        """Append audit entries, in order."""
+        if not entries:
+            return
+        rows = [
+            (
+                bind_datetime(self._c, e.at),
+                e.key_id,
+                e.actor,
+                e.method,
+                e.path,
+                e.resource,
+                e.status,
+                e.request_id,
+                _json_text(e.before),
+                _json_text(e.after),
+            )
+            for e in entries
+        ]
+        _ADD_AUDIT.many(self._c, rows)
 
     def audit_page(
         self, wanted: AuditFilter, *, before_id: int | None, limit: int
