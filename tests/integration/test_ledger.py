@@ -211,3 +211,20 @@ def test_item_list_pages_with_a_cursor(shop: Services) -> None:
     assert [i.sku for i in second.rows] == ["SKU-3", "SKU-4", "TEE-M"]
     assert second.next_cursor is None
     assert [i.sku for i in catalog.list_items(shop, tag="odd").rows] == ["SKU-1", "SKU-3"]
+
+
+def test_commitments_at_many_levels_are_all_written_or_refused(shop: Services) -> None:
+    from stockpool.domain.ids import LocationCode, Sku
+
+    tee, wh1, wh2 = Sku("TEE-M"), LocationCode("WH1"), LocationCode("WH2")
+    stock.receive(shop, "TEE-M", "WH1", 5, actor=ME)
+    stock.receive(shop, "TEE-M", "WH2", 3, actor=ME)
+    before = {loc: s.available for loc, s in stock.stock_of(shop, "TEE-M")}
+    with shop.uow() as uow:
+        uow.stock.commit_units([(tee, wh1, 2), (tee, wh2, 1)])
+        uow.commit()
+    after = {loc: (s.committed, s.available) for loc, s in stock.stock_of(shop, "TEE-M")}
+    assert after == {"WH1": (2, before["WH1"] - 2), "WH2": (1, before["WH2"] - 1)}
+    with shop.uow() as uow, pytest.raises(InsufficientStock, match="WH2"):
+        uow.stock.commit_units([(tee, wh1, 1), (tee, wh2, before["WH2"])])  # one unit short
+    assert {loc: (s.committed, s.available) for loc, s in stock.stock_of(shop, "TEE-M")} == after

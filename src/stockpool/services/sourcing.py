@@ -154,8 +154,7 @@ def commit_many(
                         rows.append((order_id, line.line_no, sku, code, units))
                         totals[(sku, code)] = totals.get((sku, code), 0) + units
     uow.orders.add_commitments(rows)
-    for (sku, code), units in sorted(totals.items()):
-        uow.stock.apply(sku, code, StockDelta(committed=units), expect_on_hand=None)
+    uow.stock.commit_units([(sku, code, units) for (sku, code), units in sorted(totals.items())])
 
 
 def release_units(

@@ -68,6 +68,22 @@ _LOCK_ITEMS = (
 )
 _LOCK_ITEMS_POSTGRES = _LOCK_ITEMS.format(where="= ANY(%s)") + " FOR UPDATE OF s"
 _LOCK_ITEMS_SQLITE = _LOCK_ITEMS.replace("{where}", "IN ({marks})")
+# Commitments at many levels in one statement (PostgreSQL: one round trip instead of one per
+# level). The levels are locked in key order first, so that two such statements never wait
+# on each other crosswise; a level without the units is left out, and the caller refuses.
+_COMMIT_MANY_POSTGRES = DriverStatement(
+    "WITH v AS (SELECT * FROM unnest(CAST(:items AS bigint[]), CAST(:locations AS bigint[]), "
+    "CAST(:units AS bigint[])) AS v(item_id, location_id, q)), "
+    "locked AS (SELECT s.item_id, s.location_id FROM stock_levels s "
+    "JOIN v ON v.item_id = s.item_id AND v.location_id = s.location_id "
+    "ORDER BY s.item_id, s.location_id FOR UPDATE OF s) "
+    "UPDATE stock_levels AS s SET committed = s.committed + v.q, "
+    "available = s.available - v.q, version = s.version + 1 FROM v, locked "
+    "WHERE s.item_id = v.item_id AND s.location_id = v.location_id "
+    "AND locked.item_id = v.item_id AND locked.location_id = v.location_id "
+    "AND s.available - v.q >= 0 AND s.committed + v.q >= 0 "
+    "RETURNING s.item_id, s.location_id"
+)
 _INSERT_MOVEMENT = DriverStatement(
     "INSERT INTO movements (item_id, location_id, kind, quantity, reason, actor, reference, at) "
     "VALUES (:item_id, :location_id, :kind, :quantity, :reason, :actor, :reference, :at)"
@@ -155,6 +171,31 @@ class SqlStock:
         if row is None:
             self._explain_refusal(sku, location, delta, expect_on_hand)
         return state_from_values(row)
+
+    def commit_units(self, levels: Sequence[tuple[Sku, LocationCode, int]]) -> None:
+        """Commit units at many levels (each from its available), in one go.
+
+        Raises:
+            InsufficientStock: a level has fewer available units (the caller's transaction
+                must then be rolled back).
+        """
+        if self._c.dialect.name != "postgresql":  # no round trips to save
+            for sku, location, units in levels:
+                self.apply(sku, location, StockDelta(committed=units), expect_on_hand=None)
+            return
+        if not levels:
+            return
+        keys = [(self._ids.item(s), self._ids.location(loc)) for s, loc, _ in levels]
+        params = {
+            "items": [i for i, _ in keys],
+            "locations": [loc for _, loc in keys],
+            "units": [units for _, _, units in levels],
+        }
+        done = {(int(i), int(loc)) for i, loc in _COMMIT_MANY_POSTGRES.rows(self._c, params)}
+        self._touched.update(s for s, _, _ in levels)
+        for key, (sku, location, units) in zip(keys, levels, strict=True):
+            if key not in done:
+                self._explain_refusal(sku, location, StockDelta(committed=units), None)
 
     def _upsert(
         self, item_id: int, location_id: int, changes: dict[str, int]
