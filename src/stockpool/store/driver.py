@@ -104,3 +104,44 @@ def bind_datetime(connection: Connection, value: datetime) -> Any:
             binder = lambda v: naive(v).isoformat(" ")  # noqa: E731
         _datetime_binders[dialect.name] = binder
     return binder(value)
+
+
+class BulkInsert:
+    """Many rows into one table in one go: `executemany` on SQLite (no round trips to
+    save), and on PostgreSQL ONE `INSERT ... SELECT FROM unnest(arrays)`, a column per
+    array, in the order given (ids are assigned in that order), the arrays sent in binary
+    (no escaping of text). psycopg would otherwise send each row as a statement of its own.
+
+    `columns` are (name, PostgreSQL type); a `json` column travels as text and is cast.
+    `suffix` follows the insert on both databases (an ON CONFLICT clause, say).
+    """
+
+    def __init__(self, table: str, columns: Sequence[tuple[str, str]], *, suffix: str = ""):
+        names = ", ".join(name for name, _ in columns)
+        marks = ", ".join("?" for _ in columns)
+        self.sqlite = f"INSERT INTO {table} ({names}) VALUES ({marks}) {suffix}".strip()
+        arrays = ", ".join(
+            f"CAST(%b AS {'text' if kind == 'json' else kind}[])" for _, kind in columns
+        )
+        picked = ", ".join(
+            f"CAST(v.{name} AS json)" if kind == "json" else f"v.{name}" for name, kind in columns
+        )
+        self.postgresql = (
+            f"INSERT INTO {table} ({names}) SELECT {picked} FROM unnest({arrays}) "
+            f"WITH ORDINALITY AS v({names}, ordinal) ORDER BY v.ordinal {suffix}"
+        ).strip()
+
+    def insert(self, connection: Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert `rows` (tuples in the order of the columns) in this transaction."""
+        if not rows:
+            return
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if connection.dialect.name == "postgresql":
+                cursor.execute(
+                    self.postgresql, [list(column) for column in zip(*rows, strict=True)]
+                )
+            else:
+                cursor.executemany(self.sqlite, rows)
+        finally:
+            cursor.close()

@@ -26,12 +26,18 @@ from stockpool.store.api_tables import (
     webhook_out_deliveries,
     webhook_subscriptions,
 )
-from stockpool.store.driver import DriverStatement, bind_datetime
+from stockpool.store.driver import BulkInsert, bind_datetime
 
 # Events are appended by every stock-changing transaction: straight on the driver.
-_APPEND = DriverStatement(
-    "INSERT INTO events (type, item, channel, payload, created_at) "
-    "VALUES (:type, :item, :channel, :payload, :created_at)"
+_APPEND = BulkInsert(
+    "events",
+    [
+        ("type", "text"),
+        ("item", "text"),
+        ("channel", "text"),
+        ("payload", "json"),
+        ("created_at", "timestamptz"),
+    ],
 )
 
 
@@ -91,19 +97,16 @@ class SqlEvents:
         """Record events in this transaction."""
         when = bind_datetime(self._c, at)
         rows = [
-            {
-                "type": event.type.value,
-                "item": event.item,
-                "channel": event.channel,
-                "payload": json.dumps(event.payload, separators=(",", ":")),
-                "created_at": when,
-            }
+            (
+                event.type.value,
+                event.item,
+                event.channel,
+                json.dumps(event.payload, separators=(",", ":")),
+                when,
+            )
             for event in new
         ]
-        if len(rows) == 1:  # the common case: one stock change
-            _APPEND.run(self._c, rows[0])
-        elif rows:
-            _APPEND.many(self._c, rows)
+        _APPEND.insert(self._c, rows)
 
     def after(
         self,

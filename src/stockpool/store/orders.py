@@ -23,7 +23,7 @@ from stockpool.domain.orders import (
     OrderStatus,
 )
 from stockpool.store.allocation_tables import channels
-from stockpool.store.driver import DriverStatement, bind_datetime
+from stockpool.store.driver import BulkInsert, DriverStatement, bind_datetime
 from stockpool.store.ids import IdMap
 from stockpool.store.order_tables import (
     order_commitments,
@@ -41,19 +41,29 @@ _ADD_LINE = DriverStatement(
     "shipped, cancelled, returned) VALUES (:order_id, :line_no, :listing_id, :sku, "
     ":components, :quantity, 0, 0, 0) RETURNING id"
 )
-_ADD_LINES = DriverStatement(
-    "INSERT INTO order_lines (order_id, line_no, listing_id, sku, components, quantity, "
-    "shipped, cancelled, returned) VALUES (:order_id, :line_no, :listing_id, :sku, "
-    ":components, :quantity, 0, 0, 0)"
+_ADD_LINES = BulkInsert(
+    "order_lines",
+    [
+        ("order_id", "bigint"),
+        ("line_no", "integer"),
+        ("listing_id", "text"),
+        ("sku", "text"),
+        ("components", "json"),
+        ("quantity", "bigint"),
+        ("shipped", "bigint"),
+        ("cancelled", "bigint"),
+        ("returned", "bigint"),
+    ],
 )
 _LINE_IDS = "SELECT id, order_id, line_no FROM order_lines WHERE order_id IN ({marks})"
-_COMMIT = DriverStatement(
-    "INSERT INTO order_commitments (line_id, item_id, location_id, committed, shipped, "
-    "returned) VALUES (:line_id, :item_id, :location_id, :committed, :shipped, :returned) "
-    "ON CONFLICT (line_id, item_id, location_id) DO UPDATE SET "
+_COMMIT_COLUMNS = ("line_id", "item_id", "location_id", "committed", "shipped", "returned")
+_COMMIT = BulkInsert(
+    "order_commitments",
+    [(name, "bigint") for name in _COMMIT_COLUMNS],
+    suffix="ON CONFLICT (line_id, item_id, location_id) DO UPDATE SET "
     "committed = order_commitments.committed + excluded.committed, "
     "shipped = order_commitments.shipped + excluded.shipped, "
-    "returned = order_commitments.returned + excluded.returned"
+    "returned = order_commitments.returned + excluded.returned",
 )
 
 _CHANGE = DriverStatement(
@@ -154,7 +164,8 @@ class SqlOrders(OversoldRecords):
         """Record new lines of orders (order id, line), nothing committed yet, at once."""
         if not lines:
             return
-        _ADD_LINES.many(self._c, [_line_row(order_id, line) for order_id, line in lines])
+        rows = [_line_row(order_id, line) for order_id, line in lines]
+        _ADD_LINES.insert(self._c, [(*r.values(), 0, 0, 0) for r in rows])
         wanted = sorted({order_id for order_id, _ in lines})
         for part in (wanted[i : i + _CHUNK] for i in range(0, len(wanted), _CHUNK)):
             marks = ", ".join(f":o{n}" for n in range(len(part)))
@@ -165,7 +176,14 @@ class SqlOrders(OversoldRecords):
 
     def add_commitments(self, rows: Sequence[tuple[int, int, Sku, LocationCode, int]]) -> None:
         """Commit units to lines at once: (order id, line no, SKU, location, units > 0)."""
-        _COMMIT.many(self._c, [self._commitment(*row) for row in rows])
+        merged: dict[tuple[Any, ...], list[int]] = {}  # one row per level of a line
+        for row in rows:
+            found = self._commitment(*row)
+            key = (found["line_id"], found["item_id"], found["location_id"])
+            totals = merged.setdefault(key, [0, 0, 0])
+            for n, name in enumerate(("committed", "shipped", "returned")):
+                totals[n] += found[name]
+        _COMMIT.insert(self._c, [(*key, *totals) for key, totals in merged.items()])
 
     def _commitment(
         self,
@@ -315,9 +333,11 @@ class SqlOrders(OversoldRecords):
         """Add (signed) units to one commitment of a line (taking only from one held)."""
         # Only a new commitment may create the row; SQLite checks an upsert's new row first.
         fresh = committed > 0 and shipped == 0 and returned == 0
-        statement = _COMMIT if fresh else _CHANGE
         row = self._commitment(order_id, line_no, sku, location, committed, shipped, returned)
-        statement.run(self._c, row)
+        if fresh:
+            _COMMIT.insert(self._c, [tuple(row[name] for name in _COMMIT_COLUMNS)])
+        else:
+            _CHANGE.run(self._c, row)
 
     def set_state(
         self,
