@@ -84,6 +84,9 @@ def initialise(settings: Settings) -> Engine:
     return engine
 
 
+BATCH_LANES_POSTGRES = 3
+
+
 def build_services(settings: Settings, *, pool_size: int = 8, check: bool = True) -> Services:
     """Services on the configured database, which must be initialised."""
     engine = build_engine(settings, pool_size=pool_size)
@@ -93,11 +96,14 @@ def build_services(settings: Settings, *, pool_size: int = 8, check: bool = True
             "run `stockpool init` first"
         )
     factory = SqlUnitOfWorkFactory(engine)
+    # SQLite has one writer: one batch at a time. PostgreSQL runs batches side by side, each
+    # waiting on its own round trips (row locks are taken in key order: no deadlock).
+    lanes = BATCH_LANES_POSTGRES if engine.dialect.name == "postgresql" else 1
     return Services(
         uow=factory,
         clock=system_clock,
-        reservations=GroupCommit(turn=factory.writer_turn),
-        audit_log=GroupCommit(turn=factory.writer_turn),
+        reservations=GroupCommit(turn=factory.writer_turn, lanes=lanes),
+        audit_log=GroupCommit(turn=factory.writer_turn, lanes=lanes),
     )
 
 

@@ -10,15 +10,17 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 
-from stockpool.bootstrap import Settings, build_services
+from stockpool.bootstrap import BATCH_LANES_POSTGRES, Settings, build_services
 from stockpool.domain.orders import OrderRefused
 from stockpool.services import catalog, channels, orders, rules, stock
 from stockpool.services.context import Services
+from stockpool.services.group_commit import GroupCommit
 from stockpool.services.orders import line_requests
 from stockpool.services.rules import place_for
 from stockpool.services.stock import Actor
@@ -42,10 +44,16 @@ def racing(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Serv
         engine = create_engine(
             parse_database_url(database_url), pool_size=24, max_overflow=0, pool_timeout=300
         )
-        services = Services(uow=SqlUnitOfWorkFactory(engine), clock=clock)
+        factory = SqlUnitOfWorkFactory(engine)
+        services = Services(  # the group commit of `build_services`: batches side by side
+            uow=factory,
+            clock=clock,
+            reservations=GroupCommit(lanes=BATCH_LANES_POSTGRES),
+            audit_log=GroupCommit(lanes=BATCH_LANES_POSTGRES),
+        )
     else:
         built = build_services(Settings(database_url=database_url, data_dir=tmp_path))
-        services = Services(uow=built.uow, clock=clock)
+        services = replace(built, clock=clock)  # its group commit waits for the writer turn
     yield services
     services.uow.engine.dispose()  # type: ignore[attr-defined]
 

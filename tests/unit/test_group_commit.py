@@ -126,3 +126,40 @@ def test_a_turn_that_cannot_be_had_fails_every_waiting_request() -> None:
         group.submit(1, run)
     results = _callers(group, run, 5)
     assert all(isinstance(x, TimeoutError) for x in results.values())
+
+
+def test_lanes_run_batches_side_by_side_and_never_lose_a_lane() -> None:
+    lanes = 3
+    running = [0]
+    most = [0]
+    seen: list[int] = []
+    guard = threading.Lock()
+
+    def run(batch: Sequence[int]) -> list[int]:
+        with guard:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            seen.extend(batch)
+        time.sleep(0.005)  # a batch waits on the database: others may run meanwhile
+        with guard:
+            running[0] -= 1
+        return [x * 10 for x in batch]
+
+    group: GroupCommit[int, int] = GroupCommit(limit=4, lanes=lanes)
+    results: dict[int, int] = {}
+
+    def caller(base: int) -> None:
+        for n in range(base, base + 20):
+            results[n] = group.submit(n, run)
+
+    threads = [threading.Thread(target=caller, args=(k * 100,)) for k in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    expected = {k * 100 + i: (k * 100 + i) * 10 for k in range(12) for i in range(20)}
+    assert results == expected
+    assert sorted(seen) == sorted(expected)  # every request ran exactly once
+    assert 1 < most[0] <= lanes  # side by side, never more than the lanes
+    assert group._free == lanes  # every lane came back
+    assert group.requests == len(expected)

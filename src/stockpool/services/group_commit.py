@@ -14,6 +14,10 @@ request cannot fail the others.
 Where writers queue for the whole database (SQLite; other processes write too), the leader
 first waits for the writer's turn (`turn`) and only then takes the waiting requests: every
 request that arrived while it waited joins the batch, instead of waiting for the next one.
+
+Where the database takes writers side by side (PostgreSQL: row locks, taken in key order),
+up to `lanes` batches run at once, so that one batch's round trips overlap another's. Each
+lane passes its lead on to the oldest caller still waiting, as the single lane does.
 """
 
 from __future__ import annotations
@@ -31,12 +35,12 @@ BatchRun = Callable[[Sequence[Request]], Sequence[Outcome]]
 class _Slot(Generic[Request, Outcome]):
     """One caller's request, and its outcome once known."""
 
-    __slots__ = ("done", "error", "finished", "lead", "outcome", "request")
+    __slots__ = ("error", "finished", "lead", "outcome", "request", "signal")
 
     def __init__(self, request: Request) -> None:
         self.request = request
-        self.done = threading.Event()
-        self.lead = False  # told to run the next batch
+        self.signal = threading.Event()  # something changed: told to lead, or finished
+        self.lead = False  # holds a lane: leads the next batch
         self.finished = False  # outcome (or error) known
         self.outcome: Outcome | None = None
         self.error: BaseException | None = None
@@ -51,15 +55,21 @@ class GroupCommit(Generic[Request, Outcome]):
     """Runs requests of concurrent callers in shared batches (see the module)."""
 
     def __init__(
-        self, limit: int = 256, turn: Callable[[], AbstractContextManager[None]] = nullcontext
+        self,
+        limit: int = 256,
+        turn: Callable[[], AbstractContextManager[None]] = nullcontext,
+        lanes: int = 1,
     ) -> None:
         if limit < 1:
             raise ValueError("a batch holds at least one request")
+        if lanes < 1:
+            raise ValueError("a group commit needs at least one lane")
         self.limit = limit
+        self.lanes = lanes
         self._turn = turn
         self._lock = threading.Lock()
         self._waiting: list[_Slot[Request, Outcome]] = []
-        self._leading = False
+        self._free = lanes  # lanes no caller holds
         self.batches = 0  # how many batches ran, for whoever wants to watch
         self.requests = 0
 
@@ -72,13 +82,32 @@ class GroupCommit(Generic[Request, Outcome]):
         slot: _Slot[Request, Outcome] = _Slot(request)
         with self._lock:
             self._waiting.append(slot)
-            if not self._leading:
-                self._leading = slot.lead = True
-        if not slot.lead:
-            slot.done.wait()
-        if not slot.finished:  # told to lead: our request is first in the next batch
-            self._lead(run)
-        return slot.result()
+            if self._free:
+                self._free -= 1
+                slot.lead = True
+        while True:
+            with self._lock:
+                slot.signal.clear()  # flags are read after clearing: no wake-up is lost
+                finished, lead = slot.finished, slot.lead
+                slot.lead = False
+                if finished and lead:  # another lane ran our request: pass our lane on
+                    self._pass_lane()
+            if finished:
+                return slot.result()
+            if lead:  # our request is first in the next batch, unless a lane took it already
+                self._lead(run)
+            else:
+                slot.signal.wait()
+
+    def _pass_lane(self) -> None:
+        """Give a lane to the oldest caller waiting that holds none yet, or free it (under
+        the lock)."""
+        successor = next((s for s in self._waiting if not s.lead), None)
+        if successor is None:
+            self._free += 1
+        else:
+            successor.lead = True
+            successor.signal.set()
 
     def _take(self) -> list[_Slot[Request, Outcome]]:
         with self._lock:
@@ -92,7 +121,8 @@ class GroupCommit(Generic[Request, Outcome]):
         try:
             with self._turn():
                 batch = self._take()
-                _run_batch(batch, run)
+                if batch:
+                    _run_batch(batch, run)
                 ran = True
         except Exception as error:  # waiting for the turn failed: so does the batch
             if not ran:  # (after it ran, its outcomes stand: they are committed)
@@ -100,18 +130,14 @@ class GroupCommit(Generic[Request, Outcome]):
                 for slot in batch:
                     slot.error = error
         finally:
-            for slot in batch:
-                slot.finished = True
-                slot.done.set()
             with self._lock:
-                self.batches += 1
-                self.requests += len(batch)
-                if self._waiting:
-                    successor = self._waiting[0]
-                    successor.lead = True
-                    successor.done.set()
-                else:
-                    self._leading = False
+                for slot in batch:
+                    slot.finished = True
+                    slot.signal.set()
+                if batch:
+                    self.batches += 1
+                    self.requests += len(batch)
+                self._pass_lane()
 
 
 def _run_batch(batch: list[_Slot[Request, Outcome]], run: BatchRun[Request, Outcome]) -> None:
