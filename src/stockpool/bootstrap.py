@@ -97,7 +97,8 @@ def build_services(settings: Settings, *, pool_size: int = 8, check: bool = True
         )
     factory = SqlUnitOfWorkFactory(engine)
     # SQLite has one writer: one batch at a time. PostgreSQL runs batches side by side, each
-    # waiting on its own round trips (row locks are taken in key order: no deadlock).
+    # waiting on its own round trips; they lock levels and order ids in key order, and a
+    # batch that still deadlocks fails as a whole, so its orders run again one by one.
     lanes = BATCH_LANES_POSTGRES if engine.dialect.name == "postgresql" else 1
     return Services(
         uow=factory,

@@ -15,9 +15,9 @@ Where writers queue for the whole database (SQLite; other processes write too), 
 first waits for the writer's turn (`turn`) and only then takes the waiting requests: every
 request that arrived while it waited joins the batch, instead of waiting for the next one.
 
-Where the database takes writers side by side (PostgreSQL: row locks, taken in key order),
-up to `lanes` batches run at once, so that one batch's round trips overlap another's. Each
-lane passes its lead on to the oldest caller still waiting, as the single lane does.
+Where the database takes writers side by side (PostgreSQL: row locks), up to `lanes`
+batches run at once, so that one batch's round trips overlap another's. Each lane passes
+its lead on to the oldest caller still waiting, as the single lane does.
 """
 
 from __future__ import annotations
