@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from stockpool.api.problems import response_for
-from stockpool.api.security import identified_from_cache, identify, services_of
+from stockpool.api.security import identify_soon, services_of
 from stockpool.domain.access import ApiKey, AuditEntry, StoredResponse
 from stockpool.services import access, audit
 from stockpool.services.audit import AuditHook, AuditRecord
@@ -90,10 +90,7 @@ class AuditedRoute(APIRoute):
 async def run_write(request: Request, handler: Handler) -> Response:
     """Run a write with idempotency and audit around it."""
     try:
-        if identified_from_cache(request):  # no thread hop for a key checked recently
-            key = identify(request)
-        else:
-            key = await run_in_threadpool(identify, request)
+        key = await identify_soon(request)  # no thread hop for a key checked recently
         body = await request.body()
     except Exception as exc:
         return response_for(request, exc)

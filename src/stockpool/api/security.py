@@ -108,6 +108,14 @@ def identify(request: Request) -> ApiKey | None:
     return key
 
 
+async def identify_soon(request: Request) -> ApiKey | None:
+    """`identify` on the event loop when the key is known without the database; otherwise
+    in a worker thread (the lookup blocks)."""
+    if identified_from_cache(request):
+        return identify(request)
+    return await run_in_threadpool(identify, request)
+
+
 def require(permission: Permission) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency: the caller's key, which must grant `permission` (else 401 / 403).
 
@@ -119,10 +127,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[ApiKey]]:
         request: Request,
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     ) -> ApiKey:
-        if identified_from_cache(request):
-            key = identify(request)
-        else:
-            key = await run_in_threadpool(identify, request)
+        key = await identify_soon(request)
         if key is None:
             raise ApiProblem(
                 401,

@@ -14,14 +14,23 @@ from stockpool.domain.access import ApiKey, AuditEntry, Role, StoredResponse
 from stockpool.domain.errors import NotFound
 from stockpool.services.ports import AuditFilter, Page
 from stockpool.store.api_tables import api_keys, audit_log, idempotency_keys
-from stockpool.store.driver import DriverStatement, bind_datetime
+from stockpool.store.driver import BulkInsert, bind_datetime
 
-_AUDIT_COLUMNS = "at, key_id, actor, method, path, resource, status, request_id, before, after"
 # Every write through the API adds one: straight to the driver, many at a time.
-_ADD_AUDIT = DriverStatement(
-    f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    postgresql=f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS json), CAST(? AS json))",
+_ADD_AUDIT = BulkInsert(
+    "audit_log",
+    [
+        ("at", "timestamptz"),
+        ("key_id", "bigint"),
+        ("actor", "text"),
+        ("method", "text"),
+        ("path", "text"),
+        ("resource", "text"),
+        ("status", "integer"),
+        ("request_id", "text"),
+        ("before", "json"),
+        ("after", "json"),
+    ],
 )
 
 
@@ -166,8 +175,6 @@ class SqlAccess:
 
     def record_audits(self, entries: Sequence[AuditEntry]) -> None:
         """Append audit entries, in order."""
-        if not entries:
-            return
         rows = [
             (
                 bind_datetime(self._c, e.at),
@@ -183,7 +190,7 @@ class SqlAccess:
             )
             for e in entries
         ]
-        _ADD_AUDIT.many(self._c, rows)
+        _ADD_AUDIT.insert(self._c, rows)
 
     def audit_page(
         self, wanted: AuditFilter, *, before_id: int | None, limit: int

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from stockpool.domain.ids import LocationCode, Sku
 from stockpool.store.driver import DriverStatement, bind_datetime, bind_list, list_statement
-from stockpool.store.tables import items, locations, stock_levels
 
 _READ_ALL_ABOVE = 20_000  # listings: above this many, one read of all beats a list of ids
 # Bulk reads and writes of every listing run on the driver (see `driver`).
@@ -18,11 +16,13 @@ _ALL_STORED = DriverStatement("SELECT id, ats, ats_version FROM listings ORDER B
 _STORED_OF = list_statement(
     "SELECT id, ats, ats_version FROM listings WHERE id IN LIST(:ids) ORDER BY id"
 )
-_AVAILABLE_OF = list_statement(
+_AVAILABLE_SQL = (
     "SELECT i.sku, l.code, s.available FROM stock_levels s "
     "JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id "
-    "WHERE s.available > 0 AND i.sku IN LIST(:skus)"
+    "WHERE s.available > 0"
 )
+_AVAILABLE = DriverStatement(_AVAILABLE_SQL)
+_AVAILABLE_OF = list_statement(f"{_AVAILABLE_SQL} AND i.sku IN LIST(:skus)")
 _STORE = DriverStatement(
     "UPDATE listings SET ats = ?, ats_version = ats_version + 1, ats_at = ? WHERE id = ?"
 )
@@ -46,13 +46,7 @@ class SqlAts:
         """Available units per item and location (only positive ones); all items if None."""
         found: dict[Sku, dict[LocationCode, int]] = {}
         if skus is None:
-            query = (
-                select(items.c.sku, locations.c.code, stock_levels.c.available)
-                .join(items, items.c.id == stock_levels.c.item_id)
-                .join(locations, locations.c.id == stock_levels.c.location_id)
-                .where(stock_levels.c.available > 0)
-            )
-            rows: Iterable[Any] = self._c.execute(query)
+            rows = _AVAILABLE.rows(self._c, {})
         else:
             rows = _AVAILABLE_OF.rows(self._c, {"skus": bind_list(self._c, sorted(set(skus)))})
         for sku, code, units in rows:

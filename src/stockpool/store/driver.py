@@ -8,7 +8,7 @@ or with `?` positional parameters (psycopg: `%s`) where a bulk write binds plain
 which both drivers bind faster than one dict per row.
 
 A list of values is ONE parameter: `IN (SELECT value FROM json_each(:skus))` on SQLite,
-`= ANY(:skus)` on PostgreSQL (`ListStatement` writes both from one template), bound with
+`= ANY(:skus)` on PostgreSQL (`list_statement` writes both from one template), bound with
 `bind_list`. The statement text stays the same whatever the length, so neither driver
 prepares it again, and no list runs into SQLite's limit on parameters.
 """
@@ -35,7 +35,9 @@ class DriverStatement:
         self.sqlite = sql
         self.postgresql = _NAMED.sub(r"%(\1)s", postgresql or sql).replace("?", "%s")
 
-    def run(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    def run(
+        self, connection: Connection, params: Mapping[str, Any] | Sequence[Any]
+    ) -> tuple[Any, ...] | None:
         """Execute in the connection's transaction; return the first row returned, if any."""
         dialect = connection.dialect.name
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -8,8 +8,9 @@ transaction commits: after a rollback SQLite may hand the same key to another ro
 from __future__ import annotations
 
 from threading import Lock
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Column, Connection, select
 
 from stockpool.domain.errors import NotFound
 from stockpool.domain.ids import ChannelCode, LocationCode, Sku
@@ -39,33 +40,32 @@ class IdMap:
 
     def item(self, sku: Sku) -> int:
         """The key of an item, or NotFound."""
-        key = self._cache.items.get(sku) or self._items.get(sku)
-        if key is None:
-            key = self._c.execute(select(items.c.id).where(items.c.sku == sku)).scalar()
-            if key is None:
-                raise NotFound(f"unknown SKU {sku!r}: add it with `stockpool item add`")
-            self._items[sku] = key
-        return key
+        found = self._cache.items.get(sku) or self._items.get(sku)
+        return found or self._look_up(items.c.sku, sku, self._items, "SKU", "item add")
 
     def location(self, code: LocationCode) -> int:
         """The key of a location, or NotFound."""
-        key = self._cache.locations.get(code) or self._locations.get(code)
-        if key is None:
-            key = self._c.execute(select(locations.c.id).where(locations.c.code == code)).scalar()
-            if key is None:
-                raise NotFound(f"unknown location {code!r}: add it with `stockpool location add`")
-            self._locations[code] = key
-        return key
+        found = self._cache.locations.get(code) or self._locations.get(code)
+        return found or self._look_up(
+            locations.c.code, code, self._locations, "location", "location add"
+        )
 
     def channel(self, code: ChannelCode) -> int:
         """The key of a channel, or NotFound."""
-        key = self._cache.channels.get(code) or self._channels.get(code)
+        found = self._cache.channels.get(code) or self._channels.get(code)
+        return found or self._look_up(
+            channels.c.code, code, self._channels, "channel", "channel add"
+        )
+
+    def _look_up(
+        self, column: Column[Any], code: str, seen: dict[str, int], what: str, command: str
+    ) -> int:
+        """The key of the row whose `column` is `code`, remembered in `seen`; or NotFound."""
+        key = self._c.execute(select(column.table.c.id).where(column == code)).scalar()
         if key is None:
-            key = self._c.execute(select(channels.c.id).where(channels.c.code == code)).scalar()
-            if key is None:
-                raise NotFound(f"unknown channel {code!r}: add it with `stockpool channel add`")
-            self._channels[code] = key
-        return key
+            raise NotFound(f"unknown {what} {code!r}: add it with `stockpool {command}`")
+        seen[code] = key
+        return int(key)
 
     def publish(self) -> None:
         """After commit: share the keys this unit of work resolved."""

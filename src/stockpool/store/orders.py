@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -23,7 +24,13 @@ from stockpool.domain.orders import (
     OrderStatus,
 )
 from stockpool.store.allocation_tables import channels
-from stockpool.store.driver import BulkInsert, DriverStatement, bind_datetime
+from stockpool.store.driver import (
+    BulkInsert,
+    DriverStatement,
+    bind_datetime,
+    bind_list,
+    list_statement,
+)
 from stockpool.store.ids import IdMap
 from stockpool.store.order_tables import (
     order_commitments,
@@ -34,12 +41,9 @@ from stockpool.store.order_tables import (
 from stockpool.store.oversold import OversoldRecords
 from stockpool.store.tables import items, locations
 
-_CHUNK = 900
-
 _ADD_LINE = DriverStatement(
     "INSERT INTO order_lines (order_id, line_no, listing_id, sku, components, quantity, "
-    "shipped, cancelled, returned) VALUES (:order_id, :line_no, :listing_id, :sku, "
-    ":components, :quantity, 0, 0, 0) RETURNING id"
+    "shipped, cancelled, returned) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0) RETURNING id"
 )
 _ADD_LINES = BulkInsert(
     "order_lines",
@@ -55,7 +59,9 @@ _ADD_LINES = BulkInsert(
         ("returned", "bigint"),
     ],
 )
-_LINE_IDS = "SELECT id, order_id, line_no FROM order_lines WHERE order_id IN ({marks})"
+_LINE_IDS = list_statement(
+    "SELECT id, order_id, line_no FROM order_lines WHERE order_id IN LIST(:orders)"
+)
 _COMMIT_COLUMNS = ("line_id", "item_id", "location_id", "committed", "shipped", "returned")
 _COMMIT = BulkInsert(
     "order_commitments",
@@ -77,16 +83,24 @@ def _components_json(components: Iterable[tuple[Sku, int]]) -> str:
     return json.dumps(dict(components), sort_keys=True)
 
 
-def _line_row(order_id: int, line: OrderLine) -> dict[str, Any]:
-    """The parameters of a new line's insert."""
-    return {
-        "order_id": order_id,
-        "line_no": line.line_no,
-        "listing_id": line.listing_id,
-        "sku": line.sku,
-        "components": _components_json(line.components),
-        "quantity": line.quantity,
-    }
+def _line_values(order_id: int, line: OrderLine) -> tuple[Any, ...]:
+    """A new line's order id, line no, listing, SKU, components and quantity."""
+    components = _components_json(line.components)
+    return (order_id, line.line_no, line.listing_id, line.sku, components, line.quantity)
+
+
+@lru_cache(maxsize=64)
+def _claim_statement(count: int) -> DriverStatement:
+    """The insert of `count` order headers (one statement per batch size, made once)."""
+    values = ", ".join(
+        f"(:c{n}, :e{n}, :kind, :status, :z{n}, :updated, :at, :at)" for n in range(count)
+    )
+    return DriverStatement(
+        "INSERT INTO orders (channel_id, external_id, kind, status, ship_to_zone, "
+        f"channel_updated_at, created_at, updated_at) VALUES {values} "
+        "ON CONFLICT (channel_id, external_id) DO NOTHING "
+        "RETURNING id, channel_id, external_id"
+    )
 
 
 class SqlOrders(OversoldRecords):
@@ -147,43 +161,36 @@ class SqlOrders(OversoldRecords):
             if channel_updated_at is None
             else bind_datetime(self._c, channel_updated_at),
         }
-        values = []
         for n, (channel, external_id, zone) in enumerate(claims):
             params.update({f"c{n}": self._channel_id(channel), f"e{n}": external_id, f"z{n}": zone})
-            values.append(f"(:c{n}, :e{n}, :kind, :status, :z{n}, :updated, :at, :at)")
-        statement = DriverStatement(
-            "INSERT INTO orders (channel_id, external_id, kind, status, ship_to_zone, "
-            f"channel_updated_at, created_at, updated_at) VALUES {', '.join(values)} "
-            "ON CONFLICT (channel_id, external_id) DO NOTHING "
-            "RETURNING id, channel_id, external_id"
-        )
         codes = {self._channel_id(channel): channel for channel, _, _ in claims}
-        return {(codes[c], e): int(i) for i, c, e in statement.rows(self._c, params)}
+        inserted = _claim_statement(len(claims)).rows(self._c, params)
+        return {(codes[c], e): int(i) for i, c, e in inserted}
 
     def add_lines(self, lines: Sequence[tuple[int, OrderLine]]) -> None:
         """Record new lines of orders (order id, line), nothing committed yet, at once."""
         if not lines:
             return
-        rows = [_line_row(order_id, line) for order_id, line in lines]
-        _ADD_LINES.insert(self._c, [(*r.values(), 0, 0, 0) for r in rows])
+        _ADD_LINES.insert(
+            self._c, [(*_line_values(order_id, line), 0, 0, 0) for order_id, line in lines]
+        )
         wanted = sorted({order_id for order_id, _ in lines})
-        for part in (wanted[i : i + _CHUNK] for i in range(0, len(wanted), _CHUNK)):
-            marks = ", ".join(f":o{n}" for n in range(len(part)))
-            found = DriverStatement(_LINE_IDS.format(marks=marks)).rows(
-                self._c, {f"o{n}": order_id for n, order_id in enumerate(part)}
-            )
-            self._line_ids.update(((o, n), int(i)) for i, o, n in found)
+        found = _LINE_IDS.rows(self._c, {"orders": bind_list(self._c, wanted)})
+        self._line_ids.update(((o, n), int(i)) for i, o, n in found)
 
     def add_commitments(self, rows: Sequence[tuple[int, int, Sku, LocationCode, int]]) -> None:
         """Commit units to lines at once: (order id, line no, SKU, location, units > 0)."""
-        merged: dict[tuple[Any, ...], list[int]] = {}  # one row per level of a line
-        for row in rows:
-            found = self._commitment(*row)
-            key = (found["line_id"], found["item_id"], found["location_id"])
-            totals = merged.setdefault(key, [0, 0, 0])
-            for n, name in enumerate(("committed", "shipped", "returned")):
-                totals[n] += found[name]
-        _COMMIT.insert(self._c, [(*key, *totals) for key, totals in merged.items()])
+        merged: dict[tuple[int, int, Sku, LocationCode], int] = {}  # one row per line level
+        for order_id, line_no, sku, location, units in rows:
+            key = (order_id, line_no, sku, location)
+            merged[key] = merged.get(key, 0) + units
+        _COMMIT.insert(
+            self._c,
+            [
+                (self._line_id(o, n), self._ids.item(s), self._ids.location(loc), units, 0, 0)
+                for (o, n, s, loc), units in merged.items()
+            ],
+        )
 
     def _commitment(
         self,
@@ -291,7 +298,7 @@ class SqlOrders(OversoldRecords):
 
     def add_line(self, order_id: int, line: OrderLine) -> None:
         """Record a new line of an order (with nothing committed yet)."""
-        row = _ADD_LINE.run(self._c, _line_row(order_id, line))
+        row = _ADD_LINE.run(self._c, _line_values(order_id, line))
         assert row is not None
         self._line_ids[(order_id, line.line_no)] = int(row[0])
 

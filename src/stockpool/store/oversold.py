@@ -29,10 +29,11 @@ from stockpool.store.tables import items
 _CHUNK = 900
 # Most of the time no item is oversold: one indexed probe answers every question then.
 _ANY_OPEN = DriverStatement("SELECT 1 FROM oversold_items WHERE open = 1 LIMIT 1")
-_OPEN_OF = list_statement(
-    "SELECT DISTINCT i.sku FROM oversold_items o JOIN items i ON i.id = o.item_id "
-    "WHERE o.open = 1 AND i.sku IN LIST(:skus)"
+_OPEN_SQL = (
+    "SELECT DISTINCT i.sku FROM oversold_items o JOIN items i ON i.id = o.item_id WHERE o.open = 1"
 )
+_OPEN = DriverStatement(_OPEN_SQL)
+_OPEN_OF = list_statement(f"{_OPEN_SQL} AND i.sku IN LIST(:skus)")
 
 
 class OversoldRecords:
@@ -163,14 +164,7 @@ class OversoldRecords:
         changes in it): a reservation asks, then the ATS recompute asks again.
         """
         if skus is None:
-            query = (
-                select(items.c.sku)
-                .select_from(oversold_items)
-                .join(items, items.c.id == oversold_items.c.item_id)
-                .where(oversold_items.c.open == 1)
-                .distinct()
-            )
-            return {Sku(sku) for (sku,) in self._c.execute(query)}
+            return {Sku(sku) for (sku,) in _OPEN.rows(self._c, {})}
         wanted = set(skus)
         unknown = sorted(wanted - self._oversold_known.keys())
         if unknown and _ANY_OPEN.run(self._c, {}) is None:

@@ -11,13 +11,18 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, select, update
 
 from stockpool.domain.ids import ChannelCode, ListingId
 from stockpool.services.ports import SyncHealth, SyncTask
 from stockpool.store.order_tables import order_lines, orders
 from stockpool.store.sync_base import CHUNK, SyncStoreBase
 from stockpool.store.sync_tables import sync_drift, sync_listings, sync_log, sync_outbox
+
+
+def _leased(task: SyncTask, owner: str) -> ColumnElement[bool]:
+    """The outbox row of `task`, while `owner` holds its lease."""
+    return and_(sync_outbox.c.listing_row_id == task.row_id, sync_outbox.c.lease_owner == owner)
 
 
 class SqlSyncResults(SyncStoreBase):
@@ -64,7 +69,7 @@ class SqlSyncResults(SyncStoreBase):
 
     def _settle(self, task: SyncTask, owner: str) -> None:
         """Drop an acknowledged row, or give it back if a newer value arrived meanwhile."""
-        mine = and_(sync_outbox.c.listing_row_id == task.row_id, sync_outbox.c.lease_owner == owner)
+        mine = _leased(task, owner)
         gone = self._c.execute(
             delete(sync_outbox).where(mine, sync_outbox.c.version == task.version)
         )
@@ -92,7 +97,7 @@ class SqlSyncResults(SyncStoreBase):
         at: datetime,
     ) -> None:
         """Give a row back for another attempt at `next_attempt_at`, logging a failure."""
-        mine = and_(sync_outbox.c.listing_row_id == task.row_id, sync_outbox.c.lease_owner == owner)
+        mine = _leased(task, owner)
         failed = outcome is not None
         self._c.execute(
             update(sync_outbox)
