@@ -193,6 +193,11 @@ BAD = {
         InvalidInput,
         "percent must be within 0-100",
     ),
+    "percent below 0": (
+        lambda a: rules.set_rule(a, place_for(channel="shop"), {"percent": "-5"}, actor="t"),
+        InvalidInput,
+        "percent must be within 0-100",
+    ),
     "negative buffer": (
         lambda a: rules.set_rule(a, place_for(channel="shop"), {"buffer": -1}, actor="t"),
         InvalidInput,
