@@ -34,6 +34,7 @@ from stockpool.services.allocation_plan import compile_plan
 from stockpool.services.ats import recompute_all, refresh_listings, store_values
 from stockpool.services.bulk_work import collector_paused
 from stockpool.services.context import Services
+from stockpool.services.events import publish, recompute_events
 from stockpool.services.rules import place_for
 from stockpool.store.allocation_tables import (
     allocation_config,
@@ -198,13 +199,14 @@ def full_recompute(app: Services) -> dict[str, float]:
     """`recompute_all`, step by step with a clock between the steps."""
     with app.uow() as uow, collector_paused():
         t0 = time.perf_counter()
-        compiled = compile_plan(uow, app.clock())
+        compiled = uow.memo[app.plans] = compile_plan(uow, app.clock())
         t1 = time.perf_counter()
         available = uow.ats.available(None)
         t2 = time.perf_counter()
         values = compute_ats_values(compiled.plan, available).values
         t3 = time.perf_counter()
         result = store_values(uow, app, compiled, values)
+        publish(uow, app, recompute_events(uow, app, result))  # counts per channel, here
         t4 = time.perf_counter()
         uow.commit()
         t5 = time.perf_counter()
@@ -212,7 +214,7 @@ def full_recompute(app: Services) -> dict[str, float]:
         "compile_s": t1 - t0,
         "load_s": t2 - t1,
         "compute_s": t3 - t2,
-        "store_s": t4 - t3,
+        "store_s": t4 - t3,  # with the events
         "commit_s": t5 - t4,
         "full_s": t5 - t0,
         "listings": len(values),

@@ -175,6 +175,36 @@ def test_event_profile_applies_during_its_window_and_reverts_by_itself(
     assert ats_of(shop)[("amzn", "A-TEE")] == 30
 
 
+def test_a_full_recompute_puts_its_ats_changes_on_the_event_feed(
+    shop: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockpool.services import events
+
+    def feed_after(last: int) -> list[tuple[str, str | None, dict[str, object]]]:
+        found = events.events_after(shop, last, limit=1000)
+        return [(str(e.type), e.channel, e.payload) for e in found]
+
+    start = clock.now + timedelta(days=1)
+    rules.add_event(shop, "BFCM", start, start + timedelta(days=4))
+    rules.set_rule(shop, place_for(channel="amzn", event="BFCM"), {"maximum": 3}, actor="t")
+    last = events.events_after(shop, 0, limit=1000)[-1].id
+    clock.now = start  # the window opens: `ats watch` recomputes everything
+    ats.recompute_all(shop)
+    changed = feed_after(last)
+    assert [(kind, channel) for kind, channel, _ in changed] == [("ats.changed", "amzn")]
+    assert changed[0][2]["listing"] == "A-TEE"
+    assert changed[0][2]["ats"] == 3
+    last = events.events_after(shop, 0, limit=1000)[-1].id
+    ats.recompute_all(shop)  # nothing changed: nothing on the feed
+    assert feed_after(last) == []
+    monkeypatch.setattr(events, "ATS_EVENT_LIMIT", 0)  # a large recompute: counts per channel
+    clock.now = start + timedelta(days=4)
+    ats.recompute_all(shop)
+    assert feed_after(last) == [
+        ("ats.recomputed", "amzn", {"channel": "amzn", "changed": 1}),
+    ]
+
+
 def test_stock_change_during_an_event_uses_the_event_rules(
     shop: Services, clock: FakeClock
 ) -> None:

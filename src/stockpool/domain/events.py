@@ -28,6 +28,7 @@ class EventType(StrEnum):
 
     STOCK_CHANGED = "stock.changed"
     ATS_CHANGED = "ats.changed"
+    ATS_RECOMPUTED = "ats.recomputed"
     ORDER_ACCEPTED = "order.accepted"
     ORDER_REFUSED = "order.refused"
     ORDER_CHANGED = "order.changed"

@@ -20,6 +20,7 @@ from stockpool.domain.reservation import listings_depending_on, zero_oversold
 from stockpool.services.allocation_plan import CompiledPlan, compile_plan, next_boundary
 from stockpool.services.bulk_work import collector_paused
 from stockpool.services.context import Services
+from stockpool.services.events import publish, recompute_events
 from stockpool.services.ports import UnitOfWork
 
 
@@ -137,10 +138,13 @@ def recompute_all(app: Services) -> RefreshResult:
     """Recompute every listing's ATS and store the ones that changed.
 
     Run it when an event profile or protection window opens or closes (`stockpool ats watch`
-    does so at each such instant), after a restore, or to check the stored values.
+    does so at each such instant), after a restore, or to check the stored values. The
+    changes go on the event feed with it (`services.events.recompute_events`).
     """
     with app.uow() as uow, collector_paused():
-        result = refresh_listings(uow, app, None, compiled=compile_plan(uow, app.clock()))
+        compiled = uow.memo[app.plans] = compile_plan(uow, app.clock())  # for the events too
+        result = refresh_listings(uow, app, None, compiled=compiled)
+        publish(uow, app, recompute_events(uow, app, result))
         uow.commit()
     return result
 

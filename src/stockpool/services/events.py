@@ -3,20 +3,27 @@
 Use cases record events through `publish`, inside the unit of work of the change itself,
 so an event exists exactly when its change was committed. Stock-changing use cases do it
 in `services.stock.commit_stock_change`: one `stock.changed` per item whose stock moved
-and one `ats.changed` per listing whose available-to-sell changed.
+and one `ats.changed` per listing whose available-to-sell changed. A full recompute that
+changes more listings than `ATS_EVENT_LIMIT` records one `ats.recomputed` per channel
+instead (how many of its listings changed): read the listings again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
 from stockpool.domain.errors import InvalidInput
 from stockpool.domain.events import Event, EventType, NewEvent
 from stockpool.domain.ids import Sku
 from stockpool.domain.orders import Order
-from stockpool.services.ats import RefreshResult
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
+
+if TYPE_CHECKING:  # services.ats records its events through this module
+    from stockpool.services.ats import RefreshResult
+
+ATS_EVENT_LIMIT = 10_000
 
 
 def publish(uow: UnitOfWork, app: Services, events: Iterable[NewEvent]) -> None:
@@ -80,6 +87,20 @@ def ats_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list
         payload = {"channel": channel, "listing": listing, "sku": sku, "ats": ats}
         found.append(NewEvent(EventType.ATS_CHANGED, sku, channel, {**payload, "version": version}))
     return found
+
+
+def recompute_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list[NewEvent]:
+    """The ATS events of a full recompute: one `ats.changed` per changed listing, or, above
+    `ATS_EVENT_LIMIT` changes, one `ats.recomputed` per channel with its count."""
+    if len(refreshed.changed) <= ATS_EVENT_LIMIT:
+        return ats_events(uow, app, refreshed)
+    per_channel: dict[str, int] = {}
+    for channel, _ in refreshed.changed:
+        per_channel[channel] = per_channel.get(channel, 0) + 1
+    return [
+        NewEvent(EventType.ATS_RECOMPUTED, None, channel, {"channel": channel, "changed": count})
+        for channel, count in sorted(per_channel.items())
+    ]
 
 
 def events_after(
