@@ -182,7 +182,7 @@ def test_a_reservation_whose_transaction_fails_leaves_no_accepted_entry(
         raise RuntimeError("the disk is full")
 
     before = len(audit_of(shop))
-    monkeypatch.setattr(reservations, "commit_stock_change", fail)
+    monkeypatch.setattr(reservations, "record_stock_change", fail)
     failed = shop.post("/v1/orders/reserve", json=order("4001", 1))
     monkeypatch.undo()
     assert failed.status_code == 500

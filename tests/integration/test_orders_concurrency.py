@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from stockpool.bootstrap import BATCH_LANES_POSTGRES, Settings, build_services
+from stockpool.bootstrap import Settings, build_services
 from stockpool.domain.orders import OrderRefused
 from stockpool.services import catalog, channels, orders, rules, stock
 from stockpool.services.context import Services
@@ -35,6 +35,7 @@ ME = Actor("racer")
 WORKERS = 64
 ORDERS = 10_000
 CHANNELS = ("web", "amzn", "ebay", "pos")
+SIDE_BY_SIDE = 3  # PostgreSQL batches at once (row locks decide who waits)
 
 
 @pytest.fixture
@@ -45,11 +46,11 @@ def racing(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Serv
             parse_database_url(database_url), pool_size=24, max_overflow=0, pool_timeout=300
         )
         factory = SqlUnitOfWorkFactory(engine)
-        services = Services(  # the group commit of `build_services`: batches side by side
+        services = Services(  # batches side by side, as several server processes run them
             uow=factory,
             clock=clock,
-            reservations=GroupCommit(lanes=BATCH_LANES_POSTGRES),
-            audit_log=GroupCommit(lanes=BATCH_LANES_POSTGRES),
+            reservations=GroupCommit(lanes=SIDE_BY_SIDE),
+            audit_log=GroupCommit(lanes=SIDE_BY_SIDE),
         )
     else:
         built = build_services(Settings(database_url=database_url, data_dir=tmp_path))

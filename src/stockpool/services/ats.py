@@ -120,7 +120,9 @@ def refresh_listings(
         needed = compiled.depends_on(wanted)
         if not needed:
             return RefreshResult(frozenset(), {})
-        available = uow.ats.available(needed)
+        # Items locked and changed by this unit of work need not be read again.
+        known = uow.stock.known_available(needed)
+        available = uow.ats.available(needed) if known is None else known
         values = compute_ats_values(compiled.plan, available, items=wanted).values
         oversold = uow.orders.oversold_items(needed)
     if oversold:

@@ -48,7 +48,7 @@ from stockpool.services.context import Services
 from stockpool.services.events import publish
 from stockpool.services.ports import UnitOfWork
 from stockpool.services.sourcing import OrderDesk, commit_many, open_desk
-from stockpool.services.stock import commit_stock_change
+from stockpool.services.stock import record_stock_change
 
 
 @dataclass(frozen=True)
@@ -139,13 +139,16 @@ def _reserve_wave(app: Services, requests: Sequence[ReserveRequest]) -> list[Out
         oversold = uow.orders.oversold_items(leaves)
         for entry in claimed:
             _decide(app, entry, stock, oversold)
-        _write(uow, app, claimed)
         found = [x.outcome if isinstance(x, _Order) else x for x in prepared]
         outcomes = [x for x in found if x is not None]
         assert len(outcomes) == len(requests), "every order of the batch is decided"
         hooks = [(r.audit, x) for r, x in zip(requests, outcomes, strict=True) if r.audit]
-        write_records(uow, [hook(outcome) for hook, outcome in hooks])
-        commit_stock_change(uow, app)
+        # The writes go out back to back; only the stored ATS values are read on the way.
+        with uow.pipeline():
+            _write(uow, app, claimed)
+            write_records(uow, [hook(outcome) for hook, outcome in hooks])
+            record_stock_change(uow, app)
+        uow.commit()
     return outcomes
 
 

@@ -40,11 +40,17 @@ def commit_stock_change(uow: UnitOfWork, app: Services) -> None:
     items have their available-to-sell recomputed and stored in the same transaction, with
     the events that describe the change (see `services.events`).
     """
+    record_stock_change(uow, app)
+    uow.commit()
+
+
+def record_stock_change(uow: UnitOfWork, app: Services) -> None:
+    """What `commit_stock_change` does before it commits: recompute and store the ATS of the
+    listings depending on the changed items, and record the events."""
     touched = uow.stock.touched()
     if touched:
         refreshed = refresh_listings(uow, app, touched)
         record_stock_events(uow, app, touched, refreshed)
-    uow.commit()
 
 
 def post_movement(

@@ -78,7 +78,8 @@ events = Table(
     Column("channel", String(50)),
     Column("payload", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    Index("ix_events_item", "item"),
+    # No index by item: each stock change would write one entry per item it touched, each
+    # at its own place in the index; an item-filtered read scans forward from its cursor.
 )
 
 webhook_deliveries = Table(

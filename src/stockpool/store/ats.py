@@ -73,4 +73,4 @@ class SqlAts:
         for start in range(0, len(changes), _ARRAY_SLICE):
             part = changes[start : start + _ARRAY_SLICE]
             ids, values = [row for row, _, _ in part], [ats for _, ats, _ in part]
-            _STORE_ARRAYS.run(self._c, {"at": when, "ids": ids, "ats": values})
+            _STORE_ARRAYS.write(self._c, {"at": when, "ids": ids, "ats": values})

@@ -28,6 +28,17 @@ from stockpool.store.types import UtcDateTime
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
+PIPELINE = "stockpool.pipeline"  # Connection.info key: the psycopg pipeline running, if any
+
+
+def sync_pipeline(connection: Connection) -> None:
+    """Inside a pipeline, wait for the answers of every statement sent so far (a statement's
+    rows and row count are known only then); nothing to do outside one."""
+    pipeline = connection.info.get(PIPELINE)
+    if pipeline is not None:
+        pipeline.sync()
+
+
 class DriverStatement:
     """One SQL statement, prepared for both drivers."""
 
@@ -43,10 +54,28 @@ class DriverStatement:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self.postgresql if dialect == "postgresql" else self.sqlite, params)
+            sync_pipeline(connection)  # else, in a pipeline, no row would be seen yet
             row = cursor.fetchone() if cursor.description else None
         finally:
             cursor.close()
         return None if row is None else tuple(row)
+
+    def write(self, connection: Connection, params: Mapping[str, Any]) -> None:
+        """Execute a statement whose answer nobody reads (inside a pipeline, its errors come
+        with the pipeline's next round trip)."""
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self._sql(connection), params)
+        finally:
+            cursor.close()
+
+    def send(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """Execute, and return the driver cursor unread: inside a pipeline (see
+        `SqlUnitOfWork.pipeline`) its rows arrive with the pipeline's next round trip. The
+        caller fetches them and closes the cursor."""
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(self._sql(connection), params)
+        return cursor
 
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute a query and return every row (for bulk reads)."""
@@ -147,3 +176,26 @@ class BulkInsert:
                 cursor.executemany(self.sqlite, rows)
         finally:
             cursor.close()
+
+
+class WriteChecks:
+    """Row-count checks of a unit of work's writes: made at once, or, while a pipeline sends
+    statements without waiting for their answers, when it ends (see
+    `SqlUnitOfWork.pipeline`)."""
+
+    def __init__(self) -> None:
+        self.deferring = False
+        self._pending: list[Callable[[], None]] = []
+
+    def add(self, check: Callable[[], None]) -> None:
+        """Make `check` now, or at the end of the pipeline running."""
+        if self.deferring:
+            self._pending.append(check)
+        else:
+            check()
+
+    def run(self) -> None:
+        """Make every deferred check, in the order of their writes (the first failing one
+        raises; the unit of work then rolls back)."""
+        while self._pending:
+            self._pending.pop(0)()

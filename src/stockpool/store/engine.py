@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from stockpool.domain.errors import InvalidInput, StockpoolError
+from stockpool.store.driver import sync_pipeline
 
 try:
     import fcntl
@@ -172,6 +173,12 @@ def writer_turn(engine: Engine) -> AbstractContextManager[None]:
     return nullcontext() if writer is None else writer.hold()
 
 
+def _answered_in_pipeline(connection: Any, *_: Any) -> None:
+    """A statement SQLAlchemy runs inside a pipeline (`SqlUnitOfWork.pipeline`) is answered
+    before SQLAlchemy looks at its result: it would otherwise see no rows."""
+    sync_pipeline(connection)
+
+
 def create_store_engine(url: URL, *, pool_size: int = 8) -> Engine:
     """Build the engine for a parsed URL (see `parse_database_url`)."""
     try:
@@ -191,6 +198,8 @@ def create_store_engine(url: URL, *, pool_size: int = 8) -> Engine:
         # No pre-ping: it would cost a round trip on every unit of work. A connection that
         # died with its server is invalidated by SQLAlchemy on first use, and that one unit
         # of work fails and can be retried.
-        return create_engine(url, pool_size=pool_size, max_overflow=64)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=64)
+        event.listen(engine, "after_cursor_execute", _answered_in_pipeline)
+        return engine
     except (ArgumentError, NoSuchModuleError) as exc:
         raise InvalidInput(f"cannot use database URL: {exc}") from None

@@ -28,6 +28,8 @@ from stockpool.store.api_tables import (
 )
 from stockpool.store.driver import BulkInsert, bind_datetime
 
+# One encoder for every payload (`json.dumps` with separators builds a new one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 # Events are appended by every stock-changing transaction: straight on the driver.
 _APPEND = BulkInsert(
     "events",
@@ -101,7 +103,7 @@ class SqlEvents:
                 event.type.value,
                 event.item,
                 event.channel,
-                json.dumps(event.payload, separators=(",", ":")),
+                _COMPACT(event.payload),
                 when,
             )
             for event in new

@@ -27,6 +27,7 @@ from stockpool.store.allocation_tables import channels
 from stockpool.store.driver import (
     BulkInsert,
     DriverStatement,
+    WriteChecks,
     bind_datetime,
     bind_list,
     list_statement,
@@ -63,13 +64,26 @@ _LINE_IDS = list_statement(
     "SELECT id, order_id, line_no FROM order_lines WHERE order_id IN LIST(:orders)"
 )
 _COMMIT_COLUMNS = ("line_id", "item_id", "location_id", "committed", "shipped", "returned")
-_COMMIT = BulkInsert(
-    "order_commitments",
-    [(name, "bigint") for name in _COMMIT_COLUMNS],
-    suffix="ON CONFLICT (line_id, item_id, location_id) DO UPDATE SET "
+_COMMIT_MERGE = (
+    "ON CONFLICT (line_id, item_id, location_id) DO UPDATE SET "
     "committed = order_commitments.committed + excluded.committed, "
     "shipped = order_commitments.shipped + excluded.shipped, "
-    "returned = order_commitments.returned + excluded.returned",
+    "returned = order_commitments.returned + excluded.returned"
+)
+_COMMIT = BulkInsert(
+    "order_commitments", [(name, "bigint") for name in _COMMIT_COLUMNS], suffix=_COMMIT_MERGE
+)
+# PostgreSQL: commitments look up their lines' ids themselves, so that lines just sent need
+# not be read back first (both writes then travel in one pipeline). Each row comes back, and
+# the count is checked.
+_COMMIT_BY_LINE_POSTGRES = DriverStatement(
+    f"INSERT INTO order_commitments ({', '.join(_COMMIT_COLUMNS)}) "
+    "SELECT l.id, v.item_id, v.location_id, v.units, 0, 0 FROM unnest("
+    "CAST(:orders AS bigint[]), CAST(:lines AS integer[]), CAST(:items AS bigint[]), "
+    "CAST(:locations AS bigint[]), CAST(:units AS bigint[])) "
+    "AS v(order_id, line_no, item_id, location_id, units) "
+    "JOIN order_lines l ON l.order_id = v.order_id AND l.line_no = v.line_no "
+    f"ORDER BY l.id, v.item_id, v.location_id {_COMMIT_MERGE} RETURNING line_id"
 )
 
 _CHANGE = DriverStatement(
@@ -79,8 +93,11 @@ _CHANGE = DriverStatement(
 )
 
 
+_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode  # json.dumps makes one per call
+
+
 def _components_json(components: Iterable[tuple[Sku, int]]) -> str:
-    return json.dumps(dict(components), sort_keys=True)
+    return _SORTED_JSON(dict(components))
 
 
 def _line_values(order_id: int, line: OrderLine) -> tuple[Any, ...]:
@@ -109,9 +126,12 @@ class SqlOrders(OversoldRecords):
     Oversold exceptions and zone distances come from `OversoldRecords`.
     """
 
-    def __init__(self, connection: Connection, ids: IdMap) -> None:
+    def __init__(
+        self, connection: Connection, ids: IdMap, checks: WriteChecks | None = None
+    ) -> None:
         self._c = connection
         self._ids = ids
+        self._checks = WriteChecks() if checks is None else checks
         self._line_ids: dict[tuple[int, int], int] = {}
         self._oversold_known: dict[Sku, bool] = {}
 
@@ -174,6 +194,8 @@ class SqlOrders(OversoldRecords):
         _ADD_LINES.insert(
             self._c, [(*_line_values(order_id, line), 0, 0, 0) for order_id, line in lines]
         )
+        if self._c.dialect.name == "postgresql":  # commitments find their ids themselves
+            return
         wanted = sorted({order_id for order_id, _ in lines})
         found = _LINE_IDS.rows(self._c, {"orders": bind_list(self._c, wanted)})
         self._line_ids.update(((o, n), int(i)) for i, o, n in found)
@@ -184,6 +206,9 @@ class SqlOrders(OversoldRecords):
         for order_id, line_no, sku, location, units in rows:
             key = (order_id, line_no, sku, location)
             merged[key] = merged.get(key, 0) + units
+        if self._c.dialect.name == "postgresql":
+            self._commit_by_line(merged)
+            return
         _COMMIT.insert(
             self._c,
             [
@@ -191,6 +216,29 @@ class SqlOrders(OversoldRecords):
                 for (o, n, s, loc), units in merged.items()
             ],
         )
+
+    def _commit_by_line(self, merged: dict[tuple[int, int, Sku, LocationCode], int]) -> None:
+        if not merged:
+            return
+        keys = list(merged)
+        params = {
+            "orders": [o for o, _, _, _ in keys],
+            "lines": [n for _, n, _, _ in keys],
+            "items": [self._ids.item(s) for _, _, s, _ in keys],
+            "locations": [self._ids.location(loc) for _, _, _, loc in keys],
+            "units": list(merged.values()),
+        }
+        cursor = _COMMIT_BY_LINE_POSTGRES.send(self._c, params)
+
+        def check() -> None:
+            try:
+                written = len(cursor.fetchall())
+            finally:
+                cursor.close()
+            if written != len(keys):
+                raise RuntimeError(f"{len(keys) - written} commitments found no order line")
+
+        self._checks.add(check)
 
     def _commitment(
         self,

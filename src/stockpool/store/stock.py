@@ -22,7 +22,7 @@ from stockpool.domain.purchasing import INCOMING_STATUSES
 from stockpool.domain.quantities import StockState, UnavailableReason
 from stockpool.domain.transfers import OPEN_STATUSES
 from stockpool.store import bulk_levels
-from stockpool.store.driver import DriverStatement, bind_datetime
+from stockpool.store.driver import DriverStatement, WriteChecks, bind_datetime
 from stockpool.store.ids import IdMap
 from stockpool.store.order_tables import order_commitments
 from stockpool.store.purchasing_tables import purchase_order_lines, purchase_orders
@@ -133,11 +133,18 @@ def _changes(delta: StockDelta) -> dict[str, int]:
 class SqlStock:
     """Stock repository on one connection (inside a unit of work)."""
 
-    def __init__(self, connection: Connection, ids: IdMap) -> None:
+    def __init__(
+        self, connection: Connection, ids: IdMap, checks: WriteChecks | None = None
+    ) -> None:
         self._c = connection
         self._ids = ids
         self._touched: set[Sku] = set()
         self._bulk_ids: dict[Sku, int] = {}
+        # Available units of items locked by `lock_items`, kept in step by `commit_units`;
+        # any other change of an item's levels forgets it (see `known_available`).
+        self._known: dict[Sku, dict[LocationCode, int]] = {}
+        # Row-count checks of writes sent but not yet checked (the unit of work makes them).
+        self._checks = WriteChecks() if checks is None else checks
 
     def touched(self) -> set[Sku]:
         """The items whose balances this unit of work changed."""
@@ -162,6 +169,7 @@ class SqlStock:
         if not changes:
             return self.get_state(sku, location)
         self._touched.add(sku)
+        self._known.pop(sku, None)
         if expect_on_hand is None and all(v > 0 for v in changes.values()):
             row = self._upsert(item_id, location_id, changes)
         else:
@@ -175,13 +183,21 @@ class SqlStock:
     def commit_units(self, levels: Sequence[tuple[Sku, LocationCode, int]]) -> None:
         """Commit units at many levels (each from its available), in one go.
 
+        On PostgreSQL, inside a pipeline (`SqlUnitOfWork.pipeline`), the row counts are
+        checked at its end, so that the write travels with the others.
+
         Raises:
             InsufficientStock: a level has fewer available units (the caller's transaction
                 must then be rolled back).
         """
+        known = {s: dict(self._known[s]) for s, _, _ in levels if s in self._known}
+        for sku, location, units in levels:
+            if sku in known:
+                known[sku][location] = known[sku].get(location, 0) - units
         if self._c.dialect.name != "postgresql":  # no round trips to save
             for sku, location, units in levels:
                 self.apply(sku, location, StockDelta(committed=units), expect_on_hand=None)
+            self._known.update(known)
             return
         if not levels:
             return
@@ -191,11 +207,32 @@ class SqlStock:
             "locations": [loc for _, loc in keys],
             "units": [units for _, _, units in levels],
         }
-        done = {(int(i), int(loc)) for i, loc in _COMMIT_MANY_POSTGRES.rows(self._c, params)}
+        cursor = _COMMIT_MANY_POSTGRES.send(self._c, params)
         self._touched.update(s for s, _, _ in levels)
-        for key, (sku, location, units) in zip(keys, levels, strict=True):
-            if key not in done:
-                self._explain_refusal(sku, location, StockDelta(committed=units), None)
+        self._known.update(known)
+
+        def check() -> None:
+            try:
+                done = {(int(i), int(loc)) for i, loc in cursor.fetchall()}
+            finally:
+                cursor.close()
+            for key, (sku, location, units) in zip(keys, levels, strict=True):
+                if key not in done:
+                    self._known.pop(sku, None)
+                    self._explain_refusal(sku, location, StockDelta(committed=units), None)
+
+        self._checks.add(check)
+
+    def known_available(self, skus: Collection[Sku]) -> dict[Sku, dict[LocationCode, int]] | None:
+        """Positive available units of `skus` as this unit of work left them, when every one
+        of them was locked by `lock_items` and changed since only by `commit_units`; None
+        otherwise (read them then)."""
+        if not all(sku in self._known for sku in skus):
+            return None
+        return {
+            sku: {code: units for code, units in self._known[sku].items() if units > 0}
+            for sku in skus
+        }
 
     def _upsert(
         self, item_id: int, location_id: int, changes: dict[str, int]
@@ -413,6 +450,7 @@ class SqlStock:
                 found[Sku(sku)][LocationCode(code)] = int(available)
         finally:
             cursor.close()
+        self._known.update((sku, dict(places)) for sku, places in found.items())
         return found
 
     def open_incoming(self) -> dict[LevelKey, int]:
@@ -484,3 +522,4 @@ class SqlStock:
         rows = [(*self._bulk_key((sku, code)), delta) for sku, code, delta in changes if delta]
         bulk_levels.apply_on_hand(self._c, rows, (kind.value, reason, actor, reference, at))
         self._touched.update(sku for sku, _, delta in changes if delta)
+        self._known.clear()

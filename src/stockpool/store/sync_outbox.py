@@ -16,13 +16,33 @@ from sqlalchemy import and_, case, func, or_, select, update
 from stockpool.domain.ids import ChannelCode, ListingId
 from stockpool.services.ports import SyncTask
 from stockpool.store.allocation_tables import channel_locations, listings
-from stockpool.store.driver import bind_list, list_statement
+from stockpool.store.driver import DriverStatement, bind_datetime, bind_list, list_statement
 from stockpool.store.sync_base import CHUNK, SyncStoreBase
 from stockpool.store.sync_tables import channel_connections, sync_listings, sync_outbox
 from stockpool.store.tables import locations
 
 _MAPPED_OF = list_statement(
     "SELECT listing_row_id, channel_id FROM sync_listings WHERE listing_row_id IN LIST(:rows)"
+)
+
+# PostgreSQL: the outbox rows of changed values in one statement that reads nothing back (it
+# can travel in a pipeline): mapped listings of connected channels that are not fed by
+# channel-held locations only (see `SqlOutbox._pushable_channels`).
+_ENQUEUE_POSTGRES = DriverStatement(
+    "INSERT INTO sync_outbox (listing_row_id, channel_id, desired, version, first_changed_at, "
+    "changed_at, next_attempt_at, attempts) "
+    "SELECT v.row_id, m.channel_id, v.desired, v.version, :at, :at, :at, 0 FROM unnest("
+    "CAST(:rows AS bigint[]), CAST(:desired AS bigint[]), CAST(:versions AS bigint[])) "
+    "AS v(row_id, desired, version) "
+    "JOIN sync_listings m ON m.listing_row_id = v.row_id "
+    "WHERE m.channel_id IN (SELECT channel_id FROM channel_connections) "
+    "AND (EXISTS (SELECT 1 FROM channel_locations cl JOIN locations l ON l.id = cl.location_id "
+    "WHERE cl.channel_id = m.channel_id AND l.kind <> 'channel_held') "
+    "OR NOT EXISTS (SELECT 1 FROM channel_locations cl WHERE cl.channel_id = m.channel_id)) "
+    "ORDER BY v.row_id "
+    "ON CONFLICT (listing_row_id) DO UPDATE SET desired = excluded.desired, "
+    "version = excluded.version, changed_at = excluded.changed_at "
+    "WHERE sync_outbox.version < excluded.version"
 )
 
 
@@ -56,6 +76,16 @@ class SqlOutbox(SyncStoreBase):
         """Write each new (listing row, ATS, version) of a mapped, pushable listing to the
         outbox."""
         if not changes:
+            return
+        if self._c.dialect.name == "postgresql" and len(changes) <= 4 * CHUNK:
+            ordered = sorted(changes)
+            params = {
+                "at": bind_datetime(self._c, at),
+                "rows": [row for row, _, _ in ordered],
+                "desired": [ats for _, ats, _ in ordered],
+                "versions": [version for _, _, version in ordered],
+            }
+            _ENQUEUE_POSTGRES.write(self._c, params)
             return
         mapped = self._mapped([row for row, _, _ in changes])
         if not mapped:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cached_property
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from stockpool.store.ats import SqlAts
 from stockpool.store.catalog import SqlCatalog
 from stockpool.store.channels import SqlChannels
 from stockpool.store.counts import SqlCounts
+from stockpool.store.driver import PIPELINE, WriteChecks
 from stockpool.store.engine import writer_turn
 from stockpool.store.events import SqlEvents
 from stockpool.store.ids import IdCache, IdMap
@@ -42,6 +44,7 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         self.memo: dict[object, object] = {}
+        self._checks = WriteChecks()
         self.connection = self._engine.connect()
         self.connection.begin()
         return self
@@ -57,7 +60,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def stock(self) -> SqlStock:
-        return SqlStock(self.connection, self._ids)
+        return SqlStock(self.connection, self._ids, self._checks)
 
     @cached_property
     def transfers(self) -> SqlTransfers:
@@ -85,7 +88,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def orders(self) -> SqlOrders:
-        return SqlOrders(self.connection, self._ids)
+        return SqlOrders(self.connection, self._ids, self._checks)
 
     @cached_property
     def access(self) -> SqlAccess:
@@ -113,8 +116,37 @@ class SqlUnitOfWork:
         if isinstance(exc, IntegrityError):
             raise ConstraintViolation(f"the database refused the change: {exc.orig}") from exc
 
+    def pipeline(self) -> AbstractContextManager[Any]:
+        """Send the statements of the block without waiting for each one's answer.
+
+        On PostgreSQL the block runs in psycopg's pipeline mode: its writes go to the server
+        back to back, and their answers (and errors) come back with one round trip at the
+        end of the block, or sooner where a statement's rows are read inside it. The
+        row-count checks of conditional writes sent in the block are made at its end. On
+        SQLite, which has no round trips to save, statements run as they come.
+        """
+        if self.connection.dialect.name != "postgresql":
+            return nullcontext()
+        return self._pipelined()
+
+    @contextmanager
+    def _pipelined(self) -> Iterator[None]:
+        driver = self.connection.connection.driver_connection
+        self._checks.deferring = True
+        try:
+            with driver.pipeline() as pipeline:  # type: ignore[union-attr]
+                self.connection.info[PIPELINE] = pipeline
+                try:
+                    yield
+                finally:
+                    del self.connection.info[PIPELINE]
+        finally:
+            self._checks.deferring = False
+        self._checks.run()
+
     def commit(self) -> None:
         """Commit everything done in this unit of work."""
+        self._checks.run()  # no conditional write commits unchecked
         self.connection.commit()
         if "_ids" in self.__dict__:  # only if this unit of work resolved any key
             self._ids.publish()

@@ -61,6 +61,11 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+    def pipeline(self) -> AbstractContextManager[object]:
+        """Send the block's statements without waiting for each answer (where the database
+        has round trips to save); conditional writes are checked at its end."""
+        ...
+
     def commit(self) -> None: ...
 
 
