@@ -82,3 +82,18 @@ def test_a_rule_change_publishes_the_ats_it_changed(shop: Services) -> None:
     assert [(e.channel, e.payload["listing"], e.payload["ats"]) for e in found] == [
         ("amzn", "A-TEE", 3)
     ]
+
+
+def test_an_ats_change_is_stored_as_its_payload_whatever_the_listing_is_called(
+    shop: Services,
+) -> None:
+    odd = 'A "quoted" \\ listing, ünïcode ✓'
+    channels.add_listing(shop, "amzn", odd, "TEE")
+    start = events.last_event_id(shop)
+    orders.reserve(shop, "shop", "o-9", [LineRequest(ListingId("S-TEE"), 1)], actor=ME)
+    found = events.events_after(shop, start, types=["ats.changed"])
+    assert [e.payload for e in found] == [
+        {"channel": "amzn", "listing": odd, "sku": "TEE", "ats": 3, "version": 2},
+        {"channel": "amzn", "listing": "A-TEE", "sku": "TEE", "ats": 3, "version": 2},
+        {"channel": "shop", "listing": "S-TEE", "sku": "TEE", "ats": 3, "version": 2},
+    ]

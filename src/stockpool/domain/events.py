@@ -13,7 +13,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from stockpool.domain.errors import InvalidInput
@@ -59,14 +59,17 @@ class Event:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    """An event about to be recorded."""
+class NewEvent(NamedTuple):
+    """An event about to be recorded (a named tuple: a stock change makes hundreds).
+
+    `encoded`, when given, is `payload` as compact JSON text already, and is stored as it is.
+    """
 
     type: EventType
     item: str | None
     channel: str | None
     payload: dict[str, Any]
+    encoded: str | None = None
 
 
 class DeliveryStatus(StrEnum):

@@ -10,7 +10,9 @@ instead (how many of its listings changed): read the listings again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from stockpool.domain.errors import InvalidInput
@@ -84,9 +86,26 @@ def ats_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list
     for (channel, listing), (ats, version) in sorted(refreshed.changed.items()):
         entry = listings.get((channel, listing))
         sku = entry.sku if entry is not None else None
-        payload = {"channel": channel, "listing": listing, "sku": sku, "ats": ats}
-        found.append(NewEvent(EventType.ATS_CHANGED, sku, channel, {**payload, "version": version}))
+        payload = {
+            "channel": channel,
+            "listing": listing,
+            "sku": sku,
+            "ats": ats,
+            "version": version,
+        }
+        encoded = f'{_ats_prefix(channel, listing, sku)}{ats},"version":{version}}}'
+        found.append(NewEvent(EventType.ATS_CHANGED, sku, channel, payload, encoded))
     return found
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@lru_cache(maxsize=100_000)
+def _ats_prefix(channel: str, listing: str, sku: str | None) -> str:
+    """The JSON of an `ats.changed` payload up to its numbers, made once per listing (a
+    stock change records hundreds of them)."""
+    return _COMPACT({"channel": channel, "listing": listing, "sku": sku})[:-1] + ',"ats":'
 
 
 def recompute_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list[NewEvent]:

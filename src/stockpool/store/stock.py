@@ -62,7 +62,7 @@ _UPDATE_SQL = (
 _UPDATE = DriverStatement(f"{_UPDATE_SQL} {_RETURNING}")
 _UPDATE_EXPECTING = DriverStatement(f"{_UPDATE_SQL} AND on_hand = :expect {_RETURNING}")
 _LOCK_ITEMS = (
-    "SELECT i.sku, l.code, s.available FROM stock_levels s "
+    "SELECT i.sku, l.code, s.available, s.item_id, s.location_id FROM stock_levels s "
     "JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id "
     "WHERE i.sku {where} ORDER BY i.sku, l.code"
 )
@@ -83,6 +83,12 @@ _COMMIT_MANY_POSTGRES = DriverStatement(
     "AND locked.item_id = v.item_id AND locked.location_id = v.location_id "
     "AND s.available - v.q >= 0 AND s.committed + v.q >= 0 "
     "RETURNING s.item_id, s.location_id"
+)
+# SQLite: the same condition, one level per parameter row (levels locked and read first).
+_COMMIT_LOCKED_SQLITE = (
+    "UPDATE stock_levels SET committed = committed + ?1, available = available - ?1, "
+    "version = version + 1 WHERE item_id = ?2 AND location_id = ?3 "
+    "AND available - ?1 >= 0 AND committed + ?1 >= 0"
 )
 _INSERT_MOVEMENT = DriverStatement(
     "INSERT INTO movements (item_id, location_id, kind, quantity, reason, actor, reference, at) "
@@ -195,8 +201,11 @@ class SqlStock:
             if sku in known:
                 known[sku][location] = known[sku].get(location, 0) - units
         if self._c.dialect.name != "postgresql":  # no round trips to save
-            for sku, location, units in levels:
-                self.apply(sku, location, StockDelta(committed=units), expect_on_hand=None)
+            if len(known) < len({sku for sku, _, _ in levels}):  # not locked here
+                for sku, location, units in levels:
+                    self.apply(sku, location, StockDelta(committed=units), expect_on_hand=None)
+                return
+            self._commit_locked_units(levels)
             self._known.update(known)
             return
         if not levels:
@@ -222,6 +231,31 @@ class SqlStock:
                     self._explain_refusal(sku, location, StockDelta(committed=units), None)
 
         self._checks.add(check)
+
+    def _commit_locked_units(self, levels: Sequence[tuple[Sku, LocationCode, int]]) -> None:
+        """SQLite: the conditional writes of levels whose items `lock_items` read, in one
+        `executemany`; its row count is the number of levels written."""
+        rows = [(units, self._ids.item(s), self._ids.location(loc)) for s, loc, units in levels]
+        cursor = self._c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(_COMMIT_LOCKED_SQLITE, rows)
+            written = cursor.rowcount
+        finally:
+            cursor.close()
+        self._touched.update(s for s, _, _ in levels)
+        if written == len(levels):
+            return
+        for sku, location, units in levels:  # the transaction is lost: say which level
+            held = self._known[sku].get(location, 0)
+            if held < units:
+                raise InsufficientStock(
+                    f"{sku} at {location} has {held} available; {units} needed",
+                    asked=units,
+                    available=held,
+                )
+        raise InsufficientStock(
+            f"{len(levels) - written} of {len(levels)} levels refused", asked=0, available=0
+        )
 
     def known_available(self, skus: Collection[Sku]) -> dict[Sku, dict[LocationCode, int]] | None:
         """Positive available units of `skus` as this unit of work left them, when every one
@@ -446,10 +480,14 @@ class SqlStock:
             else:
                 marks = ", ".join("?" * len(wanted))
                 cursor.execute(_LOCK_ITEMS_SQLITE.format(marks=marks), wanted)
-            for sku, code, available in cursor.fetchall():
+            item_ids: dict[str, int] = {}
+            location_ids: dict[str, int] = {}
+            for sku, code, available, item_id, location_id in cursor.fetchall():
                 found[Sku(sku)][LocationCode(code)] = int(available)
+                item_ids[sku], location_ids[code] = item_id, location_id
         finally:
             cursor.close()
+        self._ids.learn(item_ids, location_ids)
         self._known.update((sku, dict(places)) for sku, places in found.items())
         return found
 
