@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from stockpool.services.bulk_work import collector_paused
+from stockpool.services.bulk_work import collector_paused, settle_long_lived
 
 
 @pytest.fixture
@@ -39,3 +40,25 @@ def test_a_collector_disabled_before_stays_disabled(collector_on: None) -> None:
     with collector_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_settled_objects_leave_the_collectors_view_and_garbage_is_collected_first() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.other: Node | None = None
+
+    kept = [Node() for _ in range(100)]
+    cycle = Node()
+    cycle.other = Node()
+    cycle.other.other = cycle  # garbage with a reference cycle
+    gone = cycle.other
+    del cycle
+    watcher = weakref.ref(gone)
+    del gone
+    settle_long_lived()
+    assert watcher() is None  # the cycle was collected before the freeze
+    tracked = {id(o) for o in gc.get_objects()}
+    assert not any(id(node) in tracked for node in kept)  # frozen: no collection walks them
+    assert gc.get_freeze_count() >= len(kept)
+    later = Node()
+    assert id(later) in {id(o) for o in gc.get_objects()}  # newer objects are walked again

@@ -20,12 +20,13 @@ from stockpool.domain.allocation import (
     AllocationPlan,
     Channel,
     ListingKey,
+    PlannedListing,
     plan_allocation,
 )
 from stockpool.domain.channels import ListingRef
 from stockpool.domain.ids import ChannelCode, Sku
 from stockpool.domain.rules import ResolvedRules, RuleBook, RuleLevel
-from stockpool.services.bulk_work import collector_paused
+from stockpool.services.bulk_work import collector_paused, settle_long_lived
 from stockpool.services.ports import UnitOfWork
 
 
@@ -46,6 +47,16 @@ class CompiledPlan:
     def listings(self) -> dict[ListingKey, ListingRef]:
         """Every listing by (channel, listing id)."""
         return {entry.key: cast(ListingRef, entry.listing) for entry in self.plan.listings}
+
+    @cached_property
+    def planned(self) -> dict[ListingKey, PlannedListing]:
+        """Every planned listing (of an item or a bundle) by (channel, listing id)."""
+        return {entry.key: entry for entry in self.plan.listings}
+
+    @cached_property
+    def line_parts(self) -> dict[ListingKey, tuple[Sku, tuple[tuple[Sku, int], ...]]]:
+        """Order lines' SKU and leaf items per listing unit, filled in as listings sell."""
+        return {}
 
     @cached_property
     def row_ids(self) -> list[int]:
@@ -105,7 +116,9 @@ def _rule_targets(
 def compile_plan(uow: UnitOfWork, now: datetime, *, book: RuleBook | None = None) -> CompiledPlan:
     """Read the configuration and resolve every rule at `now` (or with `book` instead)."""
     with collector_paused():  # one tuple per listing, hundreds of thousands, all kept
-        return _compile(uow, now, book)
+        compiled = _compile(uow, now, book)
+    settle_long_lived()
+    return compiled
 
 
 def _compile(uow: UnitOfWork, now: datetime, book: RuleBook | None) -> CompiledPlan:

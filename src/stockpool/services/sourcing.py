@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from threading import Lock
 
-from stockpool.domain.allocation import AllocationPlan, PlannedListing
+from stockpool.domain.allocation import AllocationPlan
 from stockpool.domain.catalog import require_code
 from stockpool.domain.errors import InvalidInput, NotFound
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
@@ -31,25 +31,6 @@ from stockpool.domain.sourcing import (
 from stockpool.services.allocation_plan import CompiledPlan
 from stockpool.services.context import Services
 from stockpool.services.ports import UnitOfWork
-
-
-class _BundleIndex:
-    """Bundle listings of the newest plan by key (a process cache, like the plan itself)."""
-
-    def __init__(self) -> None:
-        self._plan: AllocationPlan | None = None
-        self._index: dict[tuple[ChannelCode, ListingId], PlannedListing] = {}
-        self._lock = Lock()
-
-    def get(self, plan: AllocationPlan, key: tuple[ChannelCode, ListingId]) -> PlannedListing:
-        with self._lock:
-            if self._plan is not plan:
-                self._index = {entry.key: entry for entry in plan.bundled}
-                self._plan = plan
-            return self._index[key]
-
-
-_bundles = _BundleIndex()
 
 
 class _SourcingConfig:
@@ -103,15 +84,15 @@ class OrderDesk:
     def line(self, line_no: int, listing_id: ListingId, quantity: int) -> OrderLine:
         """A new line of this channel's listing, with its leaf items per listing unit."""
         key = (self.channel, listing_id)
-        listing = self.compiled.listings.get(key)
-        if listing is None:
-            raise NotFound(f"channel {self.channel} has no listing {listing_id!r}")
-        if listing.is_bundle:
-            entry = _bundles.get(self.plan, key)
-        else:
-            entry = next(e for e in self.plan.singles[listing.sku] if e.key == key)
-        components = tuple(sorted((sku, q * entry.multiplier) for sku, q in entry.components))
-        return OrderLine(line_no, listing_id, listing.sku, components, quantity)
+        parts = self.compiled.line_parts.get(key)
+        if parts is None:
+            listing = self.compiled.listings.get(key)
+            if listing is None:
+                raise NotFound(f"channel {self.channel} has no listing {listing_id!r}")
+            entry = self.compiled.planned[key]
+            units = tuple(sorted((sku, q * entry.multiplier) for sku, q in entry.components))
+            parts = self.compiled.line_parts[key] = (listing.sku, units)
+        return OrderLine(line_no, listing_id, parts[0], parts[1], quantity)
 
 
 def open_desk(
