@@ -352,7 +352,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="A short run (6 s per store).")
     parser.add_argument("--seconds", type=float, default=30.0, help="Seconds per store.")
-    parser.add_argument("--workers", type=int, default=8, help="Concurrent workers.")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=64,
+        help="Concurrent workers (64, as in the concurrency test); the raw reference uses as many.",
+    )
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--stock", choices=("demand", "flat"), default="demand")
     args = parser.parse_args()
