@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -163,3 +164,87 @@ def test_lanes_run_batches_side_by_side_and_never_lose_a_lane() -> None:
     assert 1 < most[0] <= lanes  # side by side, never more than the lanes
     assert group._free == lanes  # every lane came back
     assert group.requests == len(expected)
+
+
+def test_callers_on_an_event_loop_share_batches_without_holding_threads() -> None:
+    batches: list[list[int]] = []
+    threads_running = threading.active_count()
+    most_threads = [0]
+
+    def run(batch: Sequence[int]) -> list[int]:
+        batches.append(list(batch))
+        most_threads[0] = max(most_threads[0], threading.active_count())
+        time.sleep(0.01)
+        return [x * 10 for x in batch]
+
+    group: GroupCommit[int, int] = GroupCommit(limit=16)
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(*(group.submit_async(n, run) for n in range(60))))
+
+    assert asyncio.run(main()) == [n * 10 for n in range(60)]
+    assert sorted(x for b in batches for x in b) == list(range(60))  # each exactly once
+    assert max(len(b) for b in batches) > 1  # they shared transactions
+    assert group._free == 1  # the lane came back
+    assert most_threads[0] <= threads_running + 1  # one leading thread, none per caller
+
+
+def test_async_and_thread_callers_together_each_get_their_own_outcome() -> None:
+    def run(batch: Sequence[int]) -> list[int]:
+        time.sleep(0.002)
+        if 77 in batch:
+            raise RuntimeError("the database refused the batch")
+        return [x * 10 for x in batch]
+
+    group: GroupCommit[int, int] = GroupCommit(limit=8, lanes=2)
+    from_threads: dict[int, object] = {}
+
+    def caller(base: int) -> None:
+        for n in range(base, base + 15):
+            from_threads[n] = group.submit(n, run)
+
+    async def main() -> list[object]:
+        async def one(n: int) -> object:
+            try:
+                return await group.submit_async(n, run)
+            except RuntimeError as error:
+                return error
+
+        return list(await asyncio.gather(*(one(n) for n in range(50, 100))))
+
+    threads = [threading.Thread(target=caller, args=(k * 1000,)) for k in range(1, 5)]
+    for t in threads:
+        t.start()
+    from_loop = asyncio.run(main())
+    for t in threads:
+        t.join(60)
+    assert isinstance(from_loop[77 - 50], RuntimeError)  # only the bad request fails
+    assert [x for n, x in zip(range(50, 100), from_loop, strict=True) if n != 77] == [
+        n * 10 for n in range(50, 100) if n != 77
+    ]
+    assert from_threads == {
+        k * 1000 + i: (k * 1000 + i) * 10 for k in range(1, 5) for i in range(15)
+    }
+    assert group._free == 2  # every lane came back
+    assert group.requests == 50 + 60
+
+
+def test_an_abandoned_async_caller_leaves_the_others_their_outcomes() -> None:
+    gate = threading.Event()
+
+    def run(batch: Sequence[int]) -> list[int]:
+        gate.wait(5)
+        return [x * 10 for x in batch]
+
+    group: GroupCommit[int, int] = GroupCommit()
+
+    async def main() -> list[int]:
+        first = asyncio.ensure_future(group.submit_async(1, run))
+        second = asyncio.ensure_future(group.submit_async(2, run))
+        await asyncio.sleep(0.05)
+        first.cancel()  # its caller went away; its request still runs
+        gate.set()
+        return [await second, await group.submit_async(3, run)]
+
+    assert asyncio.run(main()) == [20, 30]
+    assert group._free == 1

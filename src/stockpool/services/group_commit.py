@@ -18,13 +18,18 @@ request that arrived while it waited joins the batch, instead of waiting for the
 Where the database takes writers side by side (PostgreSQL: row locks), up to `lanes`
 batches run at once, so that one batch's round trips overlap another's. Each lane passes
 its lead on to the oldest caller still waiting, as the single lane does.
+
+A caller on an event loop (`submit_async`) waits without holding a thread. It cannot lead:
+when the lead would pass to it, the thread leading runs the next batch itself, and a lane
+free when it arrives is taken by a worker thread that leads until no one waits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Generic, TypeVar
 
 Request = TypeVar("Request")
@@ -35,10 +40,11 @@ BatchRun = Callable[[Sequence[Request]], Sequence[Outcome]]
 class _Slot(Generic[Request, Outcome]):
     """One caller's request, and its outcome once known."""
 
-    __slots__ = ("error", "finished", "lead", "outcome", "request", "signal")
+    __slots__ = ("error", "finished", "future", "lead", "outcome", "request", "signal")
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, future: asyncio.Future[None] | None = None) -> None:
         self.request = request
+        self.future = future  # an async caller's: resolved once finished
         self.signal = threading.Event()  # something changed: told to lead, or finished
         self.lead = False  # holds a lane: leads the next batch
         self.finished = False  # outcome (or error) known
@@ -49,6 +55,21 @@ class _Slot(Generic[Request, Outcome]):
         if self.error is not None:
             raise self.error
         return self.outcome  # type: ignore[return-value]
+
+    def wake(self) -> None:
+        """Tell the caller its outcome is known (under the group's lock)."""
+        self.signal.set()
+        if self.future is not None:
+            with suppress(RuntimeError):  # a closed event loop: nobody waits any more
+                self.future.get_loop().call_soon_threadsafe(_resolve, self.future)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # an abandoned caller's request still ran; nobody reads it
+        future.set_result(None)
+
+
+_leading: set[asyncio.Future[None]] = set()  # worker threads leading for async callers
 
 
 class GroupCommit(Generic[Request, Outcome]):
@@ -91,23 +112,46 @@ class GroupCommit(Generic[Request, Outcome]):
                 finished, lead = slot.finished, slot.lead
                 slot.lead = False
                 if finished and lead:  # another lane ran our request: pass our lane on
-                    self._pass_lane()
+                    lead = self._pass_lane()  # (or lead for a caller that cannot)
             if finished:
+                if lead:
+                    self._lead(run)
                 return slot.result()
             if lead:  # our request is first in the next batch, unless a lane took it already
                 self._lead(run)
             else:
                 slot.signal.wait()
 
-    def _pass_lane(self) -> None:
+    async def submit_async(self, request: Request, run: BatchRun[Request, Outcome]) -> Outcome:
+        """`submit` for a caller on an event loop: it waits for its outcome without holding
+        a thread; the batches it joins run on worker threads."""
+        slot: _Slot[Request, Outcome] = _Slot(request, asyncio.get_running_loop().create_future())
+        with self._lock:
+            self._waiting.append(slot)
+            lead = self._free > 0
+            if lead:
+                self._free -= 1
+        if lead:  # a worker thread leads; this caller waits for its own outcome only
+            leading = asyncio.get_running_loop().run_in_executor(None, self._lead, run)
+            _leading.add(leading)
+            leading.add_done_callback(_leading.discard)
+        assert slot.future is not None
+        await slot.future
+        return slot.result()
+
+    def _pass_lane(self) -> bool:
         """Give a lane to the oldest caller waiting that holds none yet, or free it (under
-        the lock)."""
+        the lock). True when that caller waits on an event loop: the thread passing the
+        lane leads its batch instead."""
         successor = next((s for s in self._waiting if not s.lead), None)
         if successor is None:
             self._free += 1
-        else:
-            successor.lead = True
-            successor.signal.set()
+            return False
+        if successor.future is not None:
+            return True
+        successor.lead = True
+        successor.signal.set()
+        return False
 
     def _take(self) -> list[_Slot[Request, Outcome]]:
         with self._lock:
@@ -116,8 +160,14 @@ class GroupCommit(Generic[Request, Outcome]):
         return batch
 
     def _lead(self, run: BatchRun[Request, Outcome]) -> None:
+        """Run batches while the lane would pass to callers that cannot lead."""
+        while self._lead_once(run):
+            pass
+
+    def _lead_once(self, run: BatchRun[Request, Outcome]) -> bool:
         batch: list[_Slot[Request, Outcome]] = []
         ran = False
+        again = False
         try:
             with self._turn():
                 batch = self._take()
@@ -133,11 +183,12 @@ class GroupCommit(Generic[Request, Outcome]):
             with self._lock:
                 for slot in batch:
                     slot.finished = True
-                    slot.signal.set()
+                    slot.wake()
                 if batch:
                     self.batches += 1
                     self.requests += len(batch)
-                self._pass_lane()
+                again = self._pass_lane()
+        return again
 
 
 def _run_batch(batch: list[_Slot[Request, Outcome]], run: BatchRun[Request, Outcome]) -> None:

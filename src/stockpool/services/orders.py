@@ -73,6 +73,26 @@ def reserve(
     return outcome
 
 
+async def reserve_soon(
+    app: Services,
+    channel: str,
+    external_id: str,
+    lines: Sequence[LineRequest],
+    *,
+    ship_to_zone: str | None = None,
+    actor: Actor,
+    audit: AuditHook | None = None,
+) -> ReserveResult:
+    """`reserve` for a caller on an event loop (the API): it waits for the order's batch
+    without holding a thread. Same outcomes and errors."""
+    del actor
+    request = ReserveRequest(channel, external_id, tuple(lines), ship_to_zone, audit)
+    outcome = await app.reservations.submit_async(request, partial(reserve_many, app))
+    if isinstance(outcome, StockpoolError):
+        raise outcome
+    return outcome
+
+
 @dataclass(frozen=True)
 class Notification:
     """A channel's word about one of its orders: a full snapshot at `updated_at`.

@@ -65,13 +65,13 @@ def _units(body: Transition) -> dict[int, int] | None:
         409: {"model": ShortfallProblem, "description": "Refused: lines that do not fit."},
     },
 )
-def reserve(request: Request, key: Operator, body: ReserveCreate) -> Response:
+async def reserve(request: Request, key: Operator, body: ReserveCreate) -> Response:
     """Accept the order only if every line fits its listing's ATS now (201); otherwise
     refuse it with the shortfall per line (409) and change nothing."""
     inline = inline_audit(request)  # the audit entry goes in the reservation's transaction
     answer = partial(_reserve_answer, request)
     try:
-        result = orders.reserve(
+        result = await orders.reserve_soon(  # waits for its batch without holding a thread
             services_of(request),
             body.channel,
             body.external_id,
