@@ -62,14 +62,13 @@ class Event:
 class NewEvent(NamedTuple):
     """An event about to be recorded (a named tuple: a stock change makes hundreds).
 
-    `encoded`, when given, is `payload` as compact JSON text already, and is stored as it is.
+    `payload` is a JSON object, or its compact JSON text already (stored as it is).
     """
 
     type: EventType
     item: str | None
     channel: str | None
-    payload: dict[str, Any]
-    encoded: str | None = None
+    payload: dict[str, Any] | str
 
 
 class DeliveryStatus(StrEnum):

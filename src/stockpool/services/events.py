@@ -82,19 +82,15 @@ def ats_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list
     if not refreshed.changed:
         return []
     listings = app.plans.get(uow, app.clock()).listings
+    changed = refreshed.changed
     found = []
-    for (channel, listing), (ats, version) in sorted(refreshed.changed.items()):
-        entry = listings.get((channel, listing))
+    for key in sorted(changed):
+        ats, version = changed[key]
+        entry = listings.get(key)
         sku = entry.sku if entry is not None else None
-        payload = {
-            "channel": channel,
-            "listing": listing,
-            "sku": sku,
-            "ats": ats,
-            "version": version,
-        }
-        encoded = f'{_ats_prefix(channel, listing, sku)}{ats},"version":{version}}}'
-        found.append(NewEvent(EventType.ATS_CHANGED, sku, channel, payload, encoded))
+        # {"channel", "listing", "sku", "ats", "version"}, written out: hundreds per change
+        payload = f'{_ats_prefix(key[0], key[1], sku)}{ats},"version":{version}}}'
+        found.append(NewEvent(EventType.ATS_CHANGED, sku, key[0], payload))
     return found
 
 

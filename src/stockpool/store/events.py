@@ -103,7 +103,7 @@ class SqlEvents:
                 event.type.value,
                 event.item,
                 event.channel,
-                _COMPACT(event.payload) if event.encoded is None else event.encoded,
+                event.payload if isinstance(event.payload, str) else _COMPACT(event.payload),
                 when,
             )
             for event in new
