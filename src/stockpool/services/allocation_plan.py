@@ -54,11 +54,6 @@ class CompiledPlan:
         return {entry.key: entry for entry in self.plan.listings}
 
     @cached_property
-    def line_parts(self) -> dict[ListingKey, tuple[Sku, tuple[tuple[Sku, int], ...]]]:
-        """Order lines' SKU and leaf items per listing unit, filled in as listings sell."""
-        return {}
-
-    @cached_property
     def row_ids(self) -> list[int]:
         """The stored row id of each of the plan's listings, in plan order."""
         return [cast(ListingRef, entry.listing).row_id for entry in self.plan.listings]

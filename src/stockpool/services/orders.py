@@ -67,10 +67,7 @@ def reserve(
     """
     del actor  # commitments are not movements; the order itself records the channel
     request = ReserveRequest(channel, external_id, tuple(lines), ship_to_zone, audit)
-    outcome = app.reservations.submit(request, partial(reserve_many, app))
-    if isinstance(outcome, StockpoolError):
-        raise outcome
-    return outcome
+    return _accepted(app.reservations.submit(request, partial(reserve_many, app)))
 
 
 async def reserve_soon(
@@ -87,7 +84,11 @@ async def reserve_soon(
     without holding a thread. Same outcomes and errors."""
     del actor
     request = ReserveRequest(channel, external_id, tuple(lines), ship_to_zone, audit)
-    outcome = await app.reservations.submit_async(request, partial(reserve_many, app))
+    return _accepted(await app.reservations.submit_async(request, partial(reserve_many, app)))
+
+
+def _accepted(outcome: ReserveResult | StockpoolError) -> ReserveResult:
+    """The accepted order of a reservation's outcome; the error refusing it is raised."""
     if isinstance(outcome, StockpoolError):
         raise outcome
     return outcome

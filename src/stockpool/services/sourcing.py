@@ -84,15 +84,11 @@ class OrderDesk:
     def line(self, line_no: int, listing_id: ListingId, quantity: int) -> OrderLine:
         """A new line of this channel's listing, with its leaf items per listing unit."""
         key = (self.channel, listing_id)
-        parts = self.compiled.line_parts.get(key)
-        if parts is None:
-            listing = self.compiled.listings.get(key)
-            if listing is None:
-                raise NotFound(f"channel {self.channel} has no listing {listing_id!r}")
-            entry = self.compiled.planned[key]
-            units = tuple(sorted((sku, q * entry.multiplier) for sku, q in entry.components))
-            parts = self.compiled.line_parts[key] = (listing.sku, units)
-        return OrderLine(line_no, listing_id, parts[0], parts[1], quantity)
+        entry = self.compiled.planned.get(key)
+        if entry is None:
+            raise NotFound(f"channel {self.channel} has no listing {listing_id!r}")
+        components = tuple(sorted((sku, q * entry.multiplier) for sku, q in entry.components))
+        return OrderLine(line_no, listing_id, entry.listing.sku, components, quantity)
 
 
 def open_desk(

@@ -57,12 +57,10 @@ class IdMap:
             channels.c.code, code, self._channels, "channel", "channel add"
         )
 
-    def learn(
-        self, found_items: dict[str, int], found_locations: dict[str, int] | None = None
-    ) -> None:
+    def learn(self, found_items: dict[str, int], found_locations: dict[str, int]) -> None:
         """Keys read along with other rows (saving a lookup each later)."""
         self._items.update(found_items)
-        self._locations.update(found_locations or {})
+        self._locations.update(found_locations)
 
     def _look_up(
         self, column: Column[Any], code: str, seen: dict[str, int], what: str, command: str

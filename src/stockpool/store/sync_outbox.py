@@ -77,7 +77,7 @@ class SqlOutbox(SyncStoreBase):
         outbox."""
         if not changes:
             return
-        if self._c.dialect.name == "postgresql" and len(changes) <= 4 * CHUNK:
+        if self._c.dialect.name == "postgresql":
             ordered = sorted(changes)
             params = {
                 "at": bind_datetime(self._c, at),
