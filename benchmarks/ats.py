@@ -43,6 +43,7 @@ from stockpool.store.allocation_tables import (
     bundles,
     listings,
 )
+from stockpool.store.channels import add_missing_ats_rows
 from stockpool.store.tables import items, locations, stock_levels
 
 console = Console(stderr=True)
@@ -163,6 +164,8 @@ def configure(app: Services, engine: Engine, n_items: int, rng: random.Random) -
                 }
             )
     _chunked(engine, listings, rows, "listings")
+    with engine.begin() as conn:
+        add_missing_ats_rows(conn)
     # The bulk of the rules go straight into the table (setup, like the rest of the seed).
     singles = n_items - n_bundles
     rows = [

@@ -42,6 +42,7 @@ from stockpool.services.orders import line_requests
 from stockpool.services.stock import Actor
 from stockpool.services.verify import verify
 from stockpool.store.allocation_tables import listings
+from stockpool.store.channels import add_missing_ats_rows
 from stockpool.store.engine import SQLITE_PRAGMAS
 from stockpool.store.tables import items, movements, stock_levels
 
@@ -160,6 +161,7 @@ def seed(app: Services, engine: Engine, stock: str = "demand") -> None:
                 for n in range(ITEMS)
             ],
         )
+        add_missing_ats_rows(conn)
         conn.execute(text("UPDATE allocation_config SET version = version + 1"))
     if engine.dialect.name == "postgresql":
         # What autovacuum does a minute after a bulk load: analyse the tables loaded, and

@@ -46,6 +46,7 @@ from stockpool.services import ats, catalog, channels, orders, sync
 from stockpool.services.context import Services
 from stockpool.services.stock import Actor
 from stockpool.store.allocation_tables import listings
+from stockpool.store.channels import add_missing_ats_rows
 from stockpool.store.sync_tables import sync_listings
 from stockpool.store.tables import items, movements, stock_levels
 from stockpool.sync.dispatcher import Dispatcher, DispatchSettings
@@ -136,6 +137,7 @@ def _bulk_catalog(engine: Engine, count: int) -> None:
                 for n in range(count)
             ],
         )
+        add_missing_ats_rows(conn)
         conn.execute(text("UPDATE allocation_config SET version = version + 1"))
 
 

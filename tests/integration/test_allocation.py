@@ -394,7 +394,10 @@ def test_archived_listings_and_channels_stay_out_of_the_plan_and_the_walk(
     def every_row() -> dict[str, tuple[int, int]]:  # archived ones included
         with shop.uow() as uow:
             found = uow.connection.execute(  # type: ignore[attr-defined]
-                text("SELECT listing_id, ats, ats_version FROM listings")
+                text(
+                    "SELECT l.listing_id, a.ats, a.ats_version FROM listings l "
+                    "JOIN listing_ats a ON a.listing_row_id = l.id"
+                )
             )
             return {listing: (ats, version) for listing, ats, version in found}
 

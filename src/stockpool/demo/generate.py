@@ -36,6 +36,7 @@ from stockpool.services.ats import recompute_all
 from stockpool.services.context import Services
 from stockpool.services.rules import RulePlace, add_event, set_rule
 from stockpool.store.allocation_tables import bundle_components, bundles, channels, listings
+from stockpool.store.channels import add_missing_ats_rows
 from stockpool.store.purchasing_tables import supplier_items, suppliers
 from stockpool.store.tables import items, locations
 from stockpool.store.uow import SqlUnitOfWork
@@ -134,6 +135,7 @@ def _catalog(connection: Connection, catalog: Catalog, now: datetime) -> Keys:
                 "bundle_id": bundle_ids[str(target)] if is_bundle else None,
             })  # fmt: skip
     core_rows(connection, listings, rows)
+    add_missing_ats_rows(connection)
     supplier_ids = id_map(connection, suppliers, "code")
     core_rows(connection, supplier_items, [
         {"supplier_id": supplier_ids[catalog.suppliers[n]], "item_id": item_ids[sku],

@@ -23,7 +23,7 @@ from stockpool.fakes.shopify import Bucket, FakeShopify, WebhookChaos
 from stockpool.fakes.shopify_orders import OrderBook
 from stockpool.services import sync
 from stockpool.services.context import Services
-from stockpool.store.allocation_tables import channels, listings
+from stockpool.store.allocation_tables import channels, listing_ats, listings
 from stockpool.store.uow import SqlUnitOfWork
 
 CHANNEL = "shopify"
@@ -87,8 +87,9 @@ def link(app: Services, fake: FakeShopify, base_url: str, *, channel: str = CHAN
     )
     with _sql(app) as uow:
         query = (
-            select(listings.c.id, listings.c.listing_id, listings.c.channel_sku, listings.c.ats)
+            select(listings.c.id, listings.c.listing_id, listings.c.channel_sku, listing_ats.c.ats)
             .join(channels, channels.c.id == listings.c.channel_id)
+            .join(listing_ats, listing_ats.c.listing_row_id == listings.c.id)
             .where(channels.c.code == channel)
             .order_by(listings.c.id)
         )

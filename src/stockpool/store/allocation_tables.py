@@ -74,17 +74,44 @@ listings = Table(
     Column("item_id", Id, ForeignKey("items.id")),
     Column("bundle_id", Id, ForeignKey("bundles.id")),
     Column("units", Integer, nullable=False),
-    Column("ats", BigInteger, nullable=False, server_default="0"),
-    Column("ats_version", BigInteger, nullable=False, server_default="0"),
-    Column("ats_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Column("archived_at", UtcDateTime),
     UniqueConstraint("channel_id", "listing_id", name="uq_listings_channel_listing"),
     CheckConstraint("units >= 1", name="units_positive"),
-    CheckConstraint("ats >= 0", name="ats_not_negative"),
     CheckConstraint("(item_id IS NULL) <> (bundle_id IS NULL)", name="maps_one_item_or_bundle"),
     Index("ix_listings_item", "item_id"),
     Index("ix_listings_bundle", "bundle_id"),
+)
+
+# Each listing's stored ATS and its version, kept by item: a stock change rewrites the ATS
+# of every listing of the items it changed, and here the listings of one item sit side by
+# side (SQLite stores rows in key order), so that a change writes a page per item rather
+# than a page per listing. Its key is made by `ATS_ROWS_SQL`.
+listing_ats = Table(
+    "listing_ats",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=False),
+    Column("listing_row_id", Id, ForeignKey("listings.id"), nullable=False),
+    Column("ats", BigInteger, nullable=False, server_default="0"),
+    Column("ats_version", BigInteger, nullable=False, server_default="0"),
+    Column("ats_at", UtcDateTime),
+    UniqueConstraint("listing_row_id", name="uq_listing_ats_listing"),
+    CheckConstraint("ats >= 0", name="ats_not_negative"),
+)
+# The `listing_ats` rows of listings without one (those of `{where}`: `AND l.id = :row` for
+# one listing, or nothing for all of them). A listing's key there is its item id (minus its
+# bundle id for a bundle) times 2**20, plus its place among that item's listings.
+ATS_ROWS_SQL = (
+    "INSERT INTO listing_ats (id, listing_row_id) "
+    "SELECT n.item_key * 1048576 + n.place + COALESCE((SELECT MAX(a.id) + 1 - n.item_key * 1048576 "
+    "FROM listing_ats a WHERE a.id >= n.item_key * 1048576 "
+    "AND a.id < (n.item_key + 1) * 1048576), 0), n.listing_row_id FROM ("
+    "SELECT COALESCE(l.item_id, -l.bundle_id) AS item_key, l.id AS listing_row_id, "
+    "ROW_NUMBER() OVER (PARTITION BY COALESCE(l.item_id, -l.bundle_id) ORDER BY l.id) - 1 "
+    "AS place FROM listings l "
+    "WHERE NOT EXISTS (SELECT 1 FROM listing_ats x WHERE x.listing_row_id = l.id) {where}"
+    ") AS n "
+    "ORDER BY 1"
 )
 
 event_profiles = Table(

@@ -9,12 +9,21 @@ from sqlalchemy import Connection
 
 from stockpool.domain.ids import LocationCode, Sku
 from stockpool.store.driver import DriverStatement, bind_datetime, bind_list, list_statement
+from stockpool.store.ids import IdMap
 
 _READ_ALL_ABOVE = 20_000  # listings: above this many, one read of all beats a list of ids
 # Bulk reads and writes of every listing run on the driver (see `driver`).
-_ALL_STORED = DriverStatement("SELECT id, ats, ats_version FROM listings ORDER BY id")
+_ALL_STORED = DriverStatement(
+    "SELECT listing_row_id, ats, ats_version, id FROM listing_ats ORDER BY listing_row_id"
+)
 _STORED_OF = list_statement(
-    "SELECT id, ats, ats_version FROM listings WHERE id IN LIST(:ids) ORDER BY id"
+    "SELECT listing_row_id, ats, ats_version, id FROM listing_ats "
+    "WHERE listing_row_id IN LIST(:ids) ORDER BY listing_row_id"
+)
+# Listings whose keys in `listing_ats` are known are read by them: item by item, as the
+# rows are kept, with no detour through the index of listing row ids.
+_STORED_BY_KEY = list_statement(
+    "SELECT listing_row_id, ats, ats_version, id FROM listing_ats WHERE id IN LIST(:keys)"
 )
 _AVAILABLE_SQL = (
     "SELECT i.sku, l.code, s.available FROM stock_levels s "
@@ -24,14 +33,14 @@ _AVAILABLE_SQL = (
 _AVAILABLE = DriverStatement(_AVAILABLE_SQL)
 _AVAILABLE_OF = list_statement(f"{_AVAILABLE_SQL} AND i.sku IN LIST(:skus)")
 _STORE = DriverStatement(
-    "UPDATE listings SET ats = ?, ats_version = ats_version + 1, ats_at = ? WHERE id = ?"
+    "UPDATE listing_ats SET ats = ?, ats_version = ats_version + 1, ats_at = ? WHERE id = ?"
 )
 # PostgreSQL pays a round trip per statement even when pipelined: there, the values go in
 # two arrays, one statement per slice.
 _STORE_ARRAYS = DriverStatement(
-    "UPDATE listings SET ats = v.ats, ats_version = listings.ats_version + 1, ats_at = :at "
-    "FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS bigint[])) AS v(id, ats) "
-    "WHERE listings.id = v.id"
+    "UPDATE listing_ats SET ats = v.ats, ats_version = listing_ats.ats_version + 1, "
+    "ats_at = :at FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS bigint[])) AS v(id, ats) "
+    "WHERE listing_ats.listing_row_id = v.id"
 )
 _ARRAY_SLICE = 50_000
 
@@ -39,8 +48,10 @@ _ARRAY_SLICE = 50_000
 class SqlAts:
     """ATS inputs and outputs on one connection (inside a unit of work)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, ids: IdMap) -> None:
         self._c = connection
+        self._ids = ids
+        self._keys: dict[int, int] = {}  # listing row id -> key in `listing_ats`, as read
 
     def available(self, skus: Iterable[Sku] | None) -> dict[Sku, dict[LocationCode, int]]:
         """Available units per item and location (only positive ones); all items if None."""
@@ -57,9 +68,17 @@ class SqlAts:
         """(row id, ats, version) of listings in row id order; all if None."""
         wanted = None if listing_ids is None else set(listing_ids)
         if wanted is None or len(wanted) > _READ_ALL_ABOVE:
-            every = _ALL_STORED.rows(self._c, {})
-            return every if wanted is None else [r for r in every if r[0] in wanted]
-        return _STORED_OF.rows(self._c, {"ids": bind_list(self._c, sorted(wanted))})
+            found = _ALL_STORED.rows(self._c, {})
+            if wanted is not None:
+                found = [r for r in found if r[0] in wanted]
+        elif (keys := self._ids.ats_keys(wanted)) is not None:
+            params = {"keys": bind_list(self._c, sorted(keys.values()))}
+            found = sorted(_STORED_BY_KEY.rows(self._c, params))
+        else:
+            found = _STORED_OF.rows(self._c, {"ids": bind_list(self._c, sorted(wanted))})
+            self._ids.learn_ats_keys((row, key) for row, _, _, key in found)
+        self._keys.update((row, key) for row, _, _, key in found)
+        return [(row, ats, version) for row, ats, version, _ in found]
 
     def store(self, changes: Sequence[tuple[int, int, int]], *, at: datetime) -> None:
         """Store new ATS values, given as (listing row id, ats, new version) in row id order;
@@ -68,7 +87,11 @@ class SqlAts:
             return
         when = bind_datetime(self._c, at)
         if self._c.dialect.name != "postgresql":
-            _STORE.many(self._c, [(ats, when, row) for row, ats, _ in changes])
+            keys = self._keys
+            missing = [row for row, _, _ in changes if row not in keys]
+            if missing:
+                self.stored_rows(missing)
+            _STORE.many(self._c, [(ats, when, keys[row]) for row, ats, _ in changes])
             return
         for start in range(0, len(changes), _ARRAY_SLICE):
             part = changes[start : start + _ARRAY_SLICE]

@@ -7,18 +7,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, text, update
 
 from stockpool.domain.allocation import Bundle
 from stockpool.domain.channels import ChannelKind, ChannelListing, ListingRef, SalesChannel
 from stockpool.domain.errors import AlreadyExists, NotFound
 from stockpool.domain.ids import ChannelCode, ListingId, LocationCode, Sku
 from stockpool.store.allocation_tables import (
+    ATS_ROWS_SQL,
     allocation_config,
     bundle_components,
     bundles,
     channel_locations,
     channels,
+    listing_ats,
     listings,
 )
 from stockpool.store.driver import DriverStatement
@@ -32,6 +34,16 @@ _PLAN_LISTINGS = DriverStatement(
     "LEFT JOIN items i ON i.id = l.item_id LEFT JOIN bundles b ON b.id = l.bundle_id "
     "WHERE l.archived_at IS NULL AND c.archived_at IS NULL ORDER BY l.id"
 )
+
+
+_ATS_ROW = ATS_ROWS_SQL.replace("{where}", "AND l.id = :row")
+_ATS_ROWS_MISSING = ATS_ROWS_SQL.replace("{where}", "")
+
+
+def add_missing_ats_rows(connection: Connection) -> int:
+    """Give every listing without one its stored-ATS row (0, version 0): for listings loaded
+    in bulk straight into the table. Returns how many were added."""
+    return connection.execute(text(_ATS_ROWS_MISSING)).rowcount
 
 
 _ITEM_TAGS = DriverStatement("SELECT sku, tags FROM items")
@@ -198,8 +210,9 @@ class SqlChannels:
             ).scalar_one()
         else:
             target["item_id"] = self._ids.item(listing.sku)
-        self._c.execute(
-            insert(listings).values(
+        row_id = self._c.execute(
+            insert(listings)
+            .values(
                 channel_id=channel_id,
                 listing_id=listing.listing_id,
                 channel_sku=listing.channel_sku,
@@ -207,7 +220,9 @@ class SqlChannels:
                 created_at=at,
                 **target,
             )
-        )
+            .returning(listings.c.id)
+        ).scalar_one()
+        self._c.execute(text(_ATS_ROW), {"row": row_id})
 
     def list_listings(
         self, *, channel: ChannelCode | None = None, sku: Sku | None = None
@@ -216,11 +231,14 @@ class SqlChannels:
         query = (
             select(
                 listings,
+                listing_ats.c.ats,
+                listing_ats.c.ats_version,
                 channels.c.code.label("channel_code"),
                 items.c.sku.label("item_sku"),
                 bundles.c.sku.label("bundle_sku"),
             )
             .join(channels, channels.c.id == listings.c.channel_id)
+            .join(listing_ats, listing_ats.c.listing_row_id == listings.c.id)
             .outerjoin(items, items.c.id == listings.c.item_id)
             .outerjoin(bundles, bundles.c.id == listings.c.bundle_id)
             .where(listings.c.archived_at.is_(None))

@@ -7,6 +7,7 @@ transaction commits: after a rollback SQLite may hand the same key to another ro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from threading import Lock
 from typing import Any
 
@@ -25,6 +26,7 @@ class IdCache:
         self.items: dict[str, int] = {}
         self.locations: dict[str, int] = {}
         self.channels: dict[str, int] = {}
+        self.ats_keys: dict[int, int] = {}  # listing row id -> its key in `listing_ats`
         self.lock = Lock()
 
 
@@ -37,6 +39,7 @@ class IdMap:
         self._items: dict[str, int] = {}
         self._locations: dict[str, int] = {}
         self._channels: dict[str, int] = {}
+        self._ats_keys: dict[int, int] = {}
 
     def item(self, sku: Sku) -> int:
         """The key of an item, or NotFound."""
@@ -62,6 +65,21 @@ class IdMap:
         self._items.update(found_items)
         self._locations.update(found_locations)
 
+    def ats_keys(self, rows: Iterable[int]) -> dict[int, int] | None:
+        """The keys in `listing_ats` of these listings, if every one is known."""
+        shared, mine = self._cache.ats_keys, self._ats_keys
+        found = {}
+        for row in rows:
+            key = shared.get(row) or mine.get(row)
+            if key is None:
+                return None
+            found[row] = key
+        return found
+
+    def learn_ats_keys(self, found: Iterable[tuple[int, int]]) -> None:
+        """(listing row id, key in `listing_ats`), read along with stored ATS values."""
+        self._ats_keys.update(found)
+
     def _look_up(
         self, column: Column[Any], code: str, seen: dict[str, int], what: str, command: str
     ) -> int:
@@ -78,3 +96,4 @@ class IdMap:
             self._cache.items.update(self._items)
             self._cache.locations.update(self._locations)
             self._cache.channels.update(self._channels)
+            self._cache.ats_keys.update(self._ats_keys)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, or_, select, update
 from stockpool.domain.errors import NotFound
 from stockpool.domain.ids import ChannelCode, ListingId
 from stockpool.services.ports import ChannelConnection, SyncState
-from stockpool.store.allocation_tables import channels, listings
+from stockpool.store.allocation_tables import channels, listing_ats, listings
 from stockpool.store.sync_outbox import SqlOutbox
 from stockpool.store.sync_results import SqlSyncResults
 from stockpool.store.sync_tables import (
@@ -150,12 +150,13 @@ class SqlSync(SqlOutbox, SqlSyncResults):
                 listings.c.listing_id,
                 m.c.remote_item,
                 m.c.remote_location,
-                listings.c.ats,
+                listing_ats.c.ats,
                 m.c.pushed_quantity,
                 m.c.pushed_at,
                 sync_outbox.c.listing_row_id.is_not(None),
             )
             .join(listings, listings.c.id == m.c.listing_row_id)
+            .join(listing_ats, listing_ats.c.listing_row_id == m.c.listing_row_id)
             .outerjoin(sync_outbox, sync_outbox.c.listing_row_id == m.c.listing_row_id)
             .where(m.c.channel_id == self._channel_id(channel))
             .order_by(listings.c.listing_id)

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 
 from stockpool.domain.ids import ChannelCode, ListingId
 from stockpool.services.ports import SyncTask
-from stockpool.store.allocation_tables import channel_locations, listings
+from stockpool.store.allocation_tables import channel_locations, listing_ats, listings
 from stockpool.store.driver import DriverStatement, bind_datetime, bind_list, list_statement
 from stockpool.store.sync_base import CHUNK, SyncStoreBase
 from stockpool.store.sync_tables import channel_connections, sync_listings, sync_outbox
@@ -136,15 +136,15 @@ class SqlOutbox(SyncStoreBase):
         if channel_id not in self._pushable_channels():
             return 0
         query = (
-            select(listings.c.id, listings.c.ats, listings.c.ats_version)
-            .join(sync_listings, sync_listings.c.listing_row_id == listings.c.id)
+            select(listing_ats.c.listing_row_id, listing_ats.c.ats, listing_ats.c.ats_version)
+            .join(sync_listings, sync_listings.c.listing_row_id == listing_ats.c.listing_row_id)
             .where(sync_listings.c.channel_id == channel_id)
         )
         if rows is not None:
-            query = query.where(listings.c.id.in_(sorted(rows)))
+            query = query.where(listing_ats.c.listing_row_id.in_(sorted(rows)))
         found = [
             {"row": r, "channel": channel_id, "desired": a, "version": v}
-            for r, a, v in self._c.execute(query.order_by(listings.c.id))
+            for r, a, v in self._c.execute(query.order_by(listing_ats.c.listing_row_id))
         ]
         self._upsert(found, at)
         return len(found)

@@ -84,7 +84,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def ats(self) -> SqlAts:
-        return SqlAts(self.connection)
+        return SqlAts(self.connection, self._ids)
 
     @cached_property
     def orders(self) -> SqlOrders:
