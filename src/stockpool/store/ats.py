@@ -65,15 +65,18 @@ class SqlAts:
         return found
 
     def stored_rows(self, listing_ids: Collection[int] | None) -> list[tuple[int, int, int]]:
-        """(row id, ats, version) of listings in row id order; all if None."""
+        """(row id, ats, version) of listings; all if None, then in row id order."""
         wanted = None if listing_ids is None else set(listing_ids)
         if wanted is None or len(wanted) > _READ_ALL_ABOVE:
             found = _ALL_STORED.rows(self._c, {})
             if wanted is not None:
                 found = [r for r in found if r[0] in wanted]
-        elif (keys := self._ids.ats_keys(wanted)) is not None:
+        elif (keys := self._ids.ats_keys(wanted)) is not None:  # item by item
+            self._keys.update(keys)
             params = {"keys": bind_list(self._c, sorted(keys.values()))}
-            found = sorted(_STORED_BY_KEY.rows(self._c, params))
+            return [
+                (r, ats, version) for r, ats, version, _ in _STORED_BY_KEY.rows(self._c, params)
+            ]
         else:
             found = _STORED_OF.rows(self._c, {"ids": bind_list(self._c, sorted(wanted))})
             self._ids.learn_ats_keys((row, key) for row, _, _, key in found)
@@ -81,8 +84,9 @@ class SqlAts:
         return [(row, ats, version) for row, ats, version, _ in found]
 
     def store(self, changes: Sequence[tuple[int, int, int]], *, at: datetime) -> None:
-        """Store new ATS values, given as (listing row id, ats, new version) in row id order;
-        each bumps its listing's version by one (the new version given is that number)."""
+        """Store new ATS values, given as (listing row id, ats, new version); each bumps its
+        listing's version by one (the new version given is that number). PostgreSQL writes
+        them in row id order, so that concurrent recomputes never lock rows crosswise."""
         if not changes:
             return
         when = bind_datetime(self._c, at)
@@ -93,7 +97,8 @@ class SqlAts:
                 self.stored_rows(missing)
             _STORE.many(self._c, [(ats, when, keys[row]) for row, ats, _ in changes])
             return
-        for start in range(0, len(changes), _ARRAY_SLICE):
-            part = changes[start : start + _ARRAY_SLICE]
+        ordered = sorted(changes)
+        for start in range(0, len(ordered), _ARRAY_SLICE):
+            part = ordered[start : start + _ARRAY_SLICE]
             ids, values = [row for row, _, _ in part], [ats for _, ats, _ in part]
             _STORE_ARRAYS.write(self._c, {"at": when, "ids": ids, "ats": values})

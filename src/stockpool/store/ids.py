@@ -7,7 +7,7 @@ transaction commits: after a rollback SQLite may hand the same key to another ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from threading import Lock
 from typing import Any
 
@@ -65,16 +65,19 @@ class IdMap:
         self._items.update(found_items)
         self._locations.update(found_locations)
 
-    def ats_keys(self, rows: Iterable[int]) -> dict[int, int] | None:
+    def ats_keys(self, rows: Collection[int]) -> dict[int, int] | None:
         """The keys in `listing_ats` of these listings, if every one is known."""
-        shared, mine = self._cache.ats_keys, self._ats_keys
-        found = {}
-        for row in rows:
-            key = shared.get(row) or mine.get(row)
-            if key is None:
-                return None
-            found[row] = key
-        return found
+        shared = self._cache.ats_keys
+        try:
+            return {row: shared[row] for row in rows}
+        except KeyError:  # some were learned in this unit of work, or not yet at all
+            mine, found = self._ats_keys, {}
+            for row in rows:
+                key = shared.get(row, mine.get(row))
+                if key is None:
+                    return None
+                found[row] = key
+            return found
 
     def learn_ats_keys(self, found: Iterable[tuple[int, int]]) -> None:
         """(listing row id, key in `listing_ats`), read along with stored ATS values."""
