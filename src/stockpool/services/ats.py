@@ -130,6 +130,14 @@ def refresh_listings(
     return store_values(uow, app, compiled, values)
 
 
+def prefetch_stored(uow: UnitOfWork, app: Services, skus: Iterable[Sku]) -> None:
+    """Send ahead the read of the stored ATS of the listings depending on `skus`, which a
+    recompute of any of them compares with (see `AtsRepository.prefetch`)."""
+    compiled = app.plans.get(uow, app.clock())
+    listings = compiled.listings
+    uow.ats.prefetch({listings[key].row_id for key in listings_depending_on(compiled.plan, skus)})
+
+
 def next_change_at(app: Services) -> datetime | None:
     """When an event profile or a protection window next opens or closes."""
     with app.uow() as uow:

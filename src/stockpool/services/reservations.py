@@ -43,6 +43,7 @@ from stockpool.domain.orders import (
     with_commitments,
 )
 from stockpool.domain.reservation import Takes, check_and_source
+from stockpool.services.ats import prefetch_stored
 from stockpool.services.audit import AuditHook, write_records
 from stockpool.services.context import Services
 from stockpool.services.events import publish
@@ -137,14 +138,17 @@ def _reserve_wave(app: Services, requests: Sequence[ReserveRequest]) -> list[Out
         leaves = {sku for x in claimed for line in x.lines for sku, _ in line.components}
         stock = uow.stock.lock_items(leaves)
         oversold = uow.orders.oversold_items(leaves)
-        for entry in claimed:
-            _decide(app, entry, stock, oversold)
-        found = [x.outcome if isinstance(x, _Order) else x for x in prepared]
-        outcomes = [x for x in found if x is not None]
-        assert len(outcomes) == len(requests), "every order of the batch is decided"
-        hooks = [(r.audit, x) for r, x in zip(requests, outcomes, strict=True) if r.audit]
-        # The writes go out back to back; only the stored ATS values are read on the way.
+        # From here the statements go out back to back; the stored ATS values that the
+        # recompute compares with are asked for first and arrive while the orders are
+        # decided.
         with uow.pipeline():
+            prefetch_stored(uow, app, leaves)
+            for entry in claimed:
+                _decide(app, entry, stock, oversold)
+            found = [x.outcome if isinstance(x, _Order) else x for x in prepared]
+            outcomes = [x for x in found if x is not None]
+            assert len(outcomes) == len(requests), "every order of the batch is decided"
+            hooks = [(r.audit, x) for r, x in zip(requests, outcomes, strict=True) if r.audit]
             _write(uow, app, claimed)
             write_records(uow, [hook(outcome) for hook, outcome in hooks])
             record_stock_change(uow, app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -52,6 +53,42 @@ class SqlAts:
         self._c = connection
         self._ids = ids
         self._keys: dict[int, int] = {}  # listing row id -> key in `listing_ats`, as read
+        # A read of stored values sent ahead (`prefetch`): the rows it covers, its cursor.
+        self._ahead: tuple[frozenset[int], Any] | None = None
+
+    def prefetch(self, listing_ids: Collection[int]) -> None:
+        """Send the read of these listings' stored values now, for a later `stored_rows`.
+
+        Inside a PostgreSQL pipeline the answer travels with the next round trip, so that
+        work done meanwhile needs no round trip of its own to learn them. Elsewhere this does
+        nothing. A `store` in between drops the read (its values would be stale).
+        """
+        if self._c.dialect.name != "postgresql" or not listing_ids:
+            return
+        wanted = frozenset(listing_ids)
+        keys = self._ids.ats_keys(wanted)
+        if keys is not None:
+            self._keys.update(keys)
+            cursor = _STORED_BY_KEY.send(self._c, {"keys": sorted(keys.values())})
+        else:
+            cursor = _STORED_OF.send(self._c, {"ids": sorted(wanted)})
+        self._ahead = (wanted, cursor)
+
+    def _answered_ahead(self, wanted: set[int]) -> list[tuple[Any, ...]] | None:
+        """The rows of a read sent ahead that covers `wanted`, if there is one."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        covered, cursor = ahead
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not wanted <= covered:
+            return None
+        self._ids.learn_ats_keys((row, key) for row, _, _, key in rows)
+        self._keys.update((row, key) for row, _, _, key in rows)
+        return [r for r in rows if r[0] in wanted]
 
     def available(self, skus: Iterable[Sku] | None) -> dict[Sku, dict[LocationCode, int]]:
         """Available units per item and location (only positive ones); all items if None."""
@@ -67,6 +104,8 @@ class SqlAts:
     def stored_rows(self, listing_ids: Collection[int] | None) -> list[tuple[int, int, int]]:
         """(row id, ats, version) of listings; all if None, then in row id order."""
         wanted = None if listing_ids is None else set(listing_ids)
+        if wanted is not None and (ahead := self._answered_ahead(wanted)) is not None:
+            return [(row, ats, version) for row, ats, version, _ in ahead]
         if wanted is None or len(wanted) > _READ_ALL_ABOVE:
             found = _ALL_STORED.rows(self._c, {})
             if wanted is not None:
@@ -89,6 +128,8 @@ class SqlAts:
         them in row id order, so that concurrent recomputes never lock rows crosswise."""
         if not changes:
             return
+        if self._ahead is not None:  # stale once written
+            self._answered_ahead(set())
         when = bind_datetime(self._c, at)
         if self._c.dialect.name != "postgresql":
             keys = self._keys
