@@ -138,13 +138,14 @@ def _reserve_wave(app: Services, requests: Sequence[ReserveRequest]) -> list[Out
         leaves = {sku for x in claimed for line in x.lines for sku, _ in line.components}
         stock = uow.stock.lock_items(leaves)
         oversold = uow.orders.oversold_items(leaves)
-        # From here the statements go out back to back; the stored ATS values that the
+        # From here the statements go out back to back. The stored ATS values that the
         # recompute compares with are asked for first and arrive while the orders are
-        # decided.
+        # decided; the server then runs the writes while their ATS and events are made.
         with uow.pipeline():
             prefetch_stored(uow, app, leaves)
             for entry in claimed:
                 _decide(app, entry, stock, oversold)
+            uow.ats.receive_prefetched()
             found = [x.outcome if isinstance(x, _Order) else x for x in prepared]
             outcomes = [x for x in found if x is not None]
             assert len(outcomes) == len(requests), "every order of the batch is decided"

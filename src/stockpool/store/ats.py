@@ -9,7 +9,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from stockpool.domain.ids import LocationCode, Sku
-from stockpool.store.driver import DriverStatement, bind_datetime, bind_list, list_statement
+from stockpool.store.driver import (
+    DriverStatement,
+    answer_soon,
+    bind_datetime,
+    bind_list,
+    list_statement,
+)
 from stockpool.store.ids import IdMap
 
 _READ_ALL_ABOVE = 20_000  # listings: above this many, one read of all beats a list of ids
@@ -57,11 +63,12 @@ class SqlAts:
         self._ahead: tuple[frozenset[int], Any] | None = None
 
     def prefetch(self, listing_ids: Collection[int]) -> None:
-        """Send the read of these listings' stored values now, for a later `stored_rows`.
+        """Ask now for these listings' stored values, for a later `stored_rows`.
 
-        Inside a PostgreSQL pipeline the answer travels with the next round trip, so that
-        work done meanwhile needs no round trip of its own to learn them. Elsewhere this does
-        nothing. A `store` in between drops the read (its values would be stale).
+        Inside a PostgreSQL pipeline the read goes out at once and its answer comes back as
+        soon as the server has it, while the caller works on; `receive_prefetched` takes it
+        in (before the statements that follow would make it wait for theirs). Elsewhere this
+        does nothing. A `store` drops what was read (it would be stale).
         """
         if self._c.dialect.name != "postgresql" or not listing_ids:
             return
@@ -72,22 +79,31 @@ class SqlAts:
             cursor = _STORED_BY_KEY.send(self._c, {"keys": sorted(keys.values())})
         else:
             cursor = _STORED_OF.send(self._c, {"ids": sorted(wanted)})
+        answer_soon(self._c)
         self._ahead = (wanted, cursor)
 
-    def _answered_ahead(self, wanted: set[int]) -> list[tuple[Any, ...]] | None:
-        """The rows of a read sent ahead that covers `wanted`, if there is one."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is None:
-            return None
-        covered, cursor = ahead
+    def receive_prefetched(self) -> None:
+        """Take in the answer of `prefetch` (waiting for it if it has not come yet)."""
+        if self._ahead is None or isinstance(self._ahead[1], list):
+            return
+        covered, cursor = self._ahead
         try:
-            rows = cursor.fetchall()
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
         finally:
             cursor.close()
-        if not wanted <= covered:
-            return None
         self._ids.learn_ats_keys((row, key) for row, _, _, key in rows)
         self._keys.update((row, key) for row, _, _, key in rows)
+        self._ahead = (covered, rows)
+
+    def _answered_ahead(self, wanted: set[int]) -> list[tuple[Any, ...]] | None:
+        """The prefetched rows of `wanted`, if a prefetch covered them all (it is used up)."""
+        if self._ahead is None:
+            return None
+        self.receive_prefetched()
+        covered, rows = self._ahead
+        self._ahead = None
+        if not wanted <= covered:
+            return None
         return [r for r in rows if r[0] in wanted]
 
     def available(self, skus: Iterable[Sku] | None) -> dict[Sku, dict[LocationCode, int]]:

@@ -39,6 +39,16 @@ def sync_pipeline(connection: Connection) -> None:
         pipeline.sync()
 
 
+def answer_soon(connection: Connection) -> None:
+    """Inside a pipeline, have the server send the answers of the statements sent so far as
+    soon as it has them, instead of with the answers of those sent later (nothing to do
+    outside one)."""
+    if connection.info.get(PIPELINE) is not None:
+        pgconn = connection.connection.driver_connection.pgconn  # type: ignore[union-attr]
+        pgconn.send_flush_request()
+        pgconn.flush()
+
+
 class DriverStatement:
     """One SQL statement, prepared for both drivers."""
 
