@@ -37,6 +37,7 @@ from stockpool.services.context import Services
 from stockpool.services.rules import RulePlace, add_event, set_rule
 from stockpool.store.allocation_tables import bundle_components, bundles, channels, listings
 from stockpool.store.channels import add_missing_ats_rows
+from stockpool.store.engine import check_references_at_commit
 from stockpool.store.purchasing_tables import supplier_items, suppliers
 from stockpool.store.tables import items, locations
 from stockpool.store.uow import SqlUnitOfWork
@@ -177,6 +178,7 @@ def _write(
                          tzinfo=now.tzinfo).timestamp())  # fmt: skip
     with app.uow() as uow:
         assert isinstance(uow, SqlUnitOfWork)
+        check_references_at_commit(uow.connection)  # the levels come last, from the ledger
         _layout(uow, now)
         keys = _catalog(uow.connection, catalog, now)
         ledger = write_orders(

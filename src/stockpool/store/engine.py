@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -168,6 +168,15 @@ def _configure_sqlite(engine: Engine, database: Path) -> None:
 
 
 _writers: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
+
+
+def check_references_at_commit(connection: Connection) -> None:
+    """For the rest of this transaction, check references when it commits rather than
+    statement by statement: for a bulk load whose rows come in an order of their own."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
+    else:
+        connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
 
 
 def writer_turn(engine: Engine) -> AbstractContextManager[None]:

@@ -71,13 +71,14 @@ order_commitments = Table(
     CheckConstraint("returned >= 0 AND returned <= shipped", name="returns_shipped"),
     # Units are committed at a stock level. The level is locked by the transaction that
     # commits them, so this check costs PostgreSQL no lock of its own on the item and
-    # location rows, which every order would otherwise share. Checked at commit: a bulk
-    # load (the demo's history) writes the levels after the orders that shaped them.
+    # location rows, which every order would otherwise share. A bulk load that writes the
+    # levels after the orders that shaped them (the demo's history) defers the check to its
+    # commit (`check_references_at_commit`).
     ForeignKeyConstraint(
         ["item_id", "location_id"],
         ["stock_levels.item_id", "stock_levels.location_id"],
         deferrable=True,
-        initially="DEFERRED",
+        initially="IMMEDIATE",
     ),
 )
 

@@ -2,8 +2,8 @@
 
 Units are committed at a stock level, which the committing transaction has locked already.
 The two references it replaces each took a lock of their own on PostgreSQL, on item and
-location rows that every order shares. The reference is checked at commit, so that a bulk
-load may write levels after the commitments they hold.
+location rows that every order shares. It may be checked at commit instead, for a bulk load
+that writes levels after the commitments they hold.
 
 Revision ID: 0010
 Revises: 0009
@@ -32,7 +32,7 @@ def upgrade() -> None:
             ["item_id", "location_id"],
             ["item_id", "location_id"],
             deferrable=True,
-            initially="DEFERRED",
+            initially="IMMEDIATE",
         )
 
 
