@@ -123,16 +123,21 @@ def _catalog_0008(c: Connection) -> None:
     )
 
 
+def _head_with_data(engine: Engine) -> None:
+    """The data of `_catalog_0008`, written at revision 0008, then every later migration."""
+    _to(engine, "0008")
+    with engine.begin() as c:
+        _catalog_0008(c)
+    upgrade(engine)
+
+
 def _stored(c: Connection) -> dict[int, tuple[int, int, int]]:
     rows = c.execute(text("SELECT listing_row_id, id, ats, ats_version FROM listing_ats"))
     return {int(r): (int(k), int(a), int(v)) for r, k, a, v in rows}
 
 
 def test_the_stored_ats_moves_to_listing_ats_keyed_by_item_and_back(blank: Engine) -> None:
-    _to(blank, "0008")
-    with blank.begin() as c:
-        _catalog_0008(c)
-    upgrade(blank)
+    _head_with_data(blank)
     with blank.connect() as c:
         # Each listing keeps its value and version, under its item (minus its bundle).
         assert _stored(c) == {1: (1 * SPAN, 7, 3), 2: (2 * SPAN, 5, 1), 3: (-1 * SPAN, 2, 9)}
@@ -158,10 +163,7 @@ def test_migrations_leave_sqlite_checking_references(tmp_path: Path) -> None:
 
 
 def test_listings_loaded_in_bulk_get_keys_next_to_their_items_listings(blank: Engine) -> None:
-    _to(blank, "0008")
-    with blank.begin() as c:
-        _catalog_0008(c)
-    upgrade(blank)
+    _head_with_data(blank)
     with blank.begin() as c:
         c.execute(
             text(
@@ -189,10 +191,7 @@ def test_listings_loaded_in_bulk_get_keys_next_to_their_items_listings(blank: En
 
 
 def test_a_commitment_needs_its_stock_level_by_commit(blank: Engine) -> None:
-    _to(blank, "0008")
-    with blank.begin() as c:
-        _catalog_0008(c)
-    upgrade(blank)
+    _head_with_data(blank)
     insert = text(
         "INSERT INTO order_commitments (line_id, item_id, location_id, committed) "
         "VALUES (1, :item, 1, 1)"
@@ -218,10 +217,7 @@ def test_a_commitment_needs_its_stock_level_by_commit(blank: Engine) -> None:
 def test_a_read_sent_ahead_answers_as_a_direct_read_and_a_write_makes_it_stale(
     blank: Engine,
 ) -> None:
-    _to(blank, "0008")
-    with blank.begin() as c:
-        _catalog_0008(c)
-    upgrade(blank)
+    _head_with_data(blank)
     factory = Factory(blank)
 
     def read(uow: SqlUnitOfWork, rows: set[int]) -> list[tuple[int, int, int]]:
