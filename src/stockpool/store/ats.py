@@ -152,7 +152,9 @@ class SqlAts:
             missing = [row for row, _, _ in changes if row not in keys]
             if missing:
                 self.stored_rows(missing)
-            _STORE.many(self._c, [(ats, when, keys[row]) for row, ats, _ in changes])
+            # in key order: the rows of one item, then the next, as they are kept
+            ordered = sorted((keys[row], ats) for row, ats, _ in changes)
+            _STORE.many(self._c, [(ats, when, key) for key, ats in ordered])
             return
         ordered = sorted(changes)
         for start in range(0, len(ordered), _ARRAY_SLICE):
