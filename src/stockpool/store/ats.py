@@ -153,8 +153,8 @@ class SqlAts:
             if missing:
                 self.stored_rows(missing)
             # in key order: the rows of one item, then the next, as they are kept
-            ordered = sorted((keys[row], ats) for row, ats, _ in changes)
-            _STORE.many(self._c, [(ats, when, key) for key, ats in ordered])
+            by_key = sorted((keys[row], ats) for row, ats, _ in changes)
+            _STORE.many(self._c, [(ats, when, key) for key, ats in by_key])
             return
         ordered = sorted(changes)
         for start in range(0, len(ordered), _ARRAY_SLICE):
