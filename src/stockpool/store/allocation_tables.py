@@ -100,7 +100,9 @@ listing_ats = Table(
 )
 # The `listing_ats` rows of listings without one (those of `{where}`: `AND l.id = :row` for
 # one listing, or nothing for all of them). A listing's key there is its item id (minus its
-# bundle id for a bundle) times 2**20, plus its place among that item's listings.
+# bundle id for a bundle) times 2**20, plus its place among that item's listings. Keys are
+# unique whatever happens: past 2**20 listings of one item they run into the next item's
+# range, which only spoils the order of the rows.
 ATS_ROWS_SQL = (
     "INSERT INTO listing_ats (id, listing_row_id) "
     "SELECT n.item_key * 1048576 + n.place + COALESCE((SELECT MAX(a.id) + 1 - n.item_key * 1048576 "

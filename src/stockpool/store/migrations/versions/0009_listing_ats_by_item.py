@@ -2,8 +2,9 @@
 
 A stock change rewrites the ATS of every listing of the items it changed. In `listings`
 those rows lie wherever the listings were created (channel by channel), so a change wrote
-one page per listing; `listing_ats` is keyed by (item, listing) and SQLite stores it in key
-order, so the listings of one item share a page.
+one page per listing. `listing_ats` is keyed by item (the item id times 2**20, plus the
+listing's place among that item's listings; minus the bundle id for a bundle's) and SQLite
+stores it in key order, so the listings of one item share a page.
 
 Revision ID: 0009
 Revises: 0008
