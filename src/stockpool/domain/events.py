@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -69,6 +70,14 @@ class NewEvent(NamedTuple):
     item: str | None
     channel: str | None
     payload: dict[str, Any] | str
+
+    def payload_text(self) -> str:
+        """The payload as it is stored: compact JSON."""
+        return self.payload if isinstance(self.payload, str) else compact_json(self.payload)
+
+
+# One encoder for every payload (`json.dumps` with separators builds a new one per call).
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class DeliveryStatus(StrEnum):

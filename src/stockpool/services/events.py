@@ -10,13 +10,12 @@ instead (how many of its listings changed): read the listings again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from stockpool.domain.errors import InvalidInput
-from stockpool.domain.events import Event, EventType, NewEvent
+from stockpool.domain.events import Event, EventType, NewEvent, compact_json
 from stockpool.domain.ids import Sku
 from stockpool.domain.orders import Order
 from stockpool.services.context import Services
@@ -94,14 +93,11 @@ def ats_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list
     return found
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
-
-
 @lru_cache(maxsize=100_000)
 def _ats_prefix(channel: str, listing: str, sku: str | None) -> str:
     """The JSON of an `ats.changed` payload up to its numbers, made once per listing (a
     stock change records hundreds of them)."""
-    return _COMPACT({"channel": channel, "listing": listing, "sku": sku})[:-1] + ',"ats":'
+    return compact_json({"channel": channel, "listing": listing, "sku": sku})[:-1] + ',"ats":'
 
 
 def recompute_events(uow: UnitOfWork, app: Services, refreshed: RefreshResult) -> list[NewEvent]:

@@ -52,6 +52,24 @@ _STORE_ARRAYS = DriverStatement(
 _ARRAY_SLICE = 50_000
 
 
+class _ReadAhead:
+    """A read of stored values sent ahead: the listings it covers, its cursor, its rows."""
+
+    def __init__(self, covered: frozenset[int], cursor: Any) -> None:
+        self.covered = covered
+        self.cursor = cursor
+        self.rows: list[tuple[Any, ...]] | None = None
+
+    def answer(self) -> list[tuple[Any, ...]]:
+        """The rows of the answer (waiting for it the first time, if it has not come)."""
+        if self.rows is None:
+            try:
+                self.rows = self.cursor.fetchall()
+            finally:
+                self.cursor.close()
+        return self.rows
+
+
 class SqlAts:
     """ATS inputs and outputs on one connection (inside a unit of work)."""
 
@@ -59,8 +77,7 @@ class SqlAts:
         self._c = connection
         self._ids = ids
         self._keys: dict[int, int] = {}  # listing row id -> key in `listing_ats`, as read
-        # A read of stored values sent ahead (`prefetch`): the rows it covers, its cursor.
-        self._ahead: tuple[frozenset[int], Any] | None = None
+        self._ahead: _ReadAhead | None = None  # see `prefetch`
 
     def prefetch(self, listing_ids: Collection[int]) -> None:
         """Ask now for these listings' stored values, for a later `stored_rows`.
@@ -73,38 +90,35 @@ class SqlAts:
         if self._c.dialect.name != "postgresql" or not listing_ids:
             return
         wanted = frozenset(listing_ids)
-        keys = self._ids.ats_keys(wanted)
-        if keys is not None:
-            self._keys.update(keys)
-            cursor = _STORED_BY_KEY.send(self._c, {"keys": sorted(keys.values())})
-        else:
-            cursor = _STORED_OF.send(self._c, {"ids": sorted(wanted)})
+        statement, params = self._read_of(wanted)
+        cursor = statement.send(self._c, params)
         answer_soon(self._c)
-        self._ahead = (wanted, cursor)
+        self._ahead = _ReadAhead(wanted, cursor)
 
     def receive_prefetched(self) -> None:
         """Take in the answer of `prefetch` (waiting for it if it has not come yet)."""
-        if self._ahead is None or isinstance(self._ahead[1], list):
-            return
-        covered, cursor = self._ahead
-        try:
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-        finally:
-            cursor.close()
-        self._ids.learn_ats_keys((row, key) for row, _, _, key in rows)
-        self._keys.update((row, key) for row, _, _, key in rows)
-        self._ahead = (covered, rows)
+        if self._ahead is not None:
+            self._ahead.answer()
 
-    def _answered_ahead(self, wanted: set[int]) -> list[tuple[Any, ...]] | None:
-        """The prefetched rows of `wanted`, if a prefetch covered them all (it is used up)."""
-        if self._ahead is None:
-            return None
-        self.receive_prefetched()
-        covered, rows = self._ahead
-        self._ahead = None
-        if not wanted <= covered:
-            return None
-        return [r for r in rows if r[0] in wanted]
+    def _read_of(self, wanted: Collection[int]) -> tuple[DriverStatement, dict[str, Any]]:
+        """The read of these listings' stored values: by their keys in `listing_ats` when
+        known (item by item, as the rows are kept), else by listing row id."""
+        keys = self._ids.ats_keys(wanted)
+        if keys is None:
+            return _STORED_OF, {"ids": bind_list(self._c, sorted(wanted))}
+        self._keys.update(keys)
+        return _STORED_BY_KEY, {"keys": bind_list(self._c, sorted(keys.values()))}
+
+    def _remember(
+        self, rows: list[tuple[Any, ...]], *, share: bool = True
+    ) -> list[tuple[Any, ...]]:
+        """Note the keys of rows read (listing row id, ats, version, key); `share` makes
+        them known to later units of work too, once this one commits."""
+        pairs = [(row, key) for row, _, _, key in rows]
+        self._keys.update(pairs)
+        if share:
+            self._ids.learn_ats_keys(pairs)
+        return rows
 
     def available(self, skus: Iterable[Sku] | None) -> dict[Sku, dict[LocationCode, int]]:
         """Available units per item and location (only positive ones); all items if None."""
@@ -120,22 +134,20 @@ class SqlAts:
     def stored_rows(self, listing_ids: Collection[int] | None) -> list[tuple[int, int, int]]:
         """(row id, ats, version) of listings; all if None, then in row id order."""
         wanted = None if listing_ids is None else set(listing_ids)
-        if wanted is not None and (ahead := self._answered_ahead(wanted)) is not None:
-            return [(row, ats, version) for row, ats, version, _ in ahead]
-        if wanted is None or len(wanted) > _READ_ALL_ABOVE:
-            found = _ALL_STORED.rows(self._c, {})
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and (wanted is None or not wanted <= ahead.covered):
+            ahead.answer()  # not the read needed: its answer is read and dropped
+            ahead = None
+        if ahead is not None and wanted is not None:
+            found = [r for r in self._remember(ahead.answer()) if r[0] in wanted]
+        elif wanted is None or len(wanted) > _READ_ALL_ABOVE:
+            found = _ALL_STORED.rows(self._c, {})  # its keys are kept for this one only
+            found = self._remember(found, share=False)
             if wanted is not None:
                 found = [r for r in found if r[0] in wanted]
-        elif (keys := self._ids.ats_keys(wanted)) is not None:  # item by item
-            self._keys.update(keys)
-            params = {"keys": bind_list(self._c, sorted(keys.values()))}
-            return [
-                (r, ats, version) for r, ats, version, _ in _STORED_BY_KEY.rows(self._c, params)
-            ]
         else:
-            found = _STORED_OF.rows(self._c, {"ids": bind_list(self._c, sorted(wanted))})
-            self._ids.learn_ats_keys((row, key) for row, _, _, key in found)
-        self._keys.update((row, key) for row, _, _, key in found)
+            statement, params = self._read_of(wanted)
+            found = self._remember(statement.rows(self._c, params))
         return [(row, ats, version) for row, ats, version, _ in found]
 
     def store(self, changes: Sequence[tuple[int, int, int]], *, at: datetime) -> None:
@@ -144,8 +156,9 @@ class SqlAts:
         them in row id order, so that concurrent recomputes never lock rows crosswise."""
         if not changes:
             return
-        if self._ahead is not None:  # stale once written
-            self._answered_ahead(set())
+        if self._ahead is not None:  # stale once written: read and dropped
+            self._ahead.answer()
+            self._ahead = None
         when = bind_datetime(self._c, at)
         if self._c.dialect.name != "postgresql":
             keys = self._keys

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,8 +27,6 @@ from stockpool.store.api_tables import (
 )
 from stockpool.store.driver import BulkInsert, bind_datetime
 
-# One encoder for every payload (`json.dumps` with separators builds a new one per call).
-_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 # Events are appended by every stock-changing transaction: straight on the driver.
 _APPEND = BulkInsert(
     "events",
@@ -103,7 +100,7 @@ class SqlEvents:
                 event.type.value,
                 event.item,
                 event.channel,
-                event.payload if isinstance(event.payload, str) else _COMPACT(event.payload),
+                event.payload_text(),
                 when,
             )
             for event in new

@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from stockpool.domain.errors import StockpoolError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -60,5 +62,5 @@ def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
                 driver.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
 
 
-class MigrationFailed(Exception):
+class MigrationFailed(StockpoolError):
     """A migration would have broken the database's references; it was rolled back."""
