@@ -84,7 +84,7 @@ def test_a_refused_reserve_exits_3_with_the_shortfall_and_writes_nothing(
 
 @pytest.mark.parametrize(
     "line",
-    ["TEE-1", "TEE-1:0", "TEE-1:1.5", "NOPE:1", ":2"],
+    ["TEE-1", "TEE-1:0", "TEE-1:-2", "TEE-1:1.5", "NOPE:1", ":2"],
 )
 def test_bad_lines_exit_2_with_one_message_and_write_nothing(
     db: str, tmp_path: Path, line: str
@@ -97,6 +97,32 @@ def test_bad_lines_exit_2_with_one_message_and_write_nothing(
     assert err.count("error:") == 1
     assert out == ""
     assert state(db, tmp_path) == before
+
+
+def test_bad_rows_of_a_bulk_file_are_reported_by_line_and_change_nothing(
+    db: str, tmp_path: Path
+) -> None:
+    def row(external_id: str, listing: str, quantity: object) -> str:
+        order = {"channel": "shop", "external_id": external_id}
+        return json.dumps({**order, "lines": [{"listing": listing, "quantity": quantity}]})
+
+    bad = [row("b-1", "TEE-1", "two"), "not json", row("b-2", "TEE-1", -1), row("b-3", "NOPE", 1)]
+    before = state(db, tmp_path)
+    code, out, _ = cli(db, "orders", "reserve", "--file", "-", stdin="\n".join(bad))
+    assert code == 2
+    results = [json.loads(x) for x in out.splitlines()]
+    assert [r["line"] for r in results] == [1, 2, 3, 4]
+    assert all(r["error"] for r in results)
+    assert state(db, tmp_path) == before
+    good = (
+        '{"channel": "shop", "external_id": "g-1", "lines": [{"listing": "TEE-1", "quantity": 1}]}'
+    )
+    code, out, _ = cli(db, "orders", "reserve", "--file", "-", stdin="\n".join([good, *bad]))
+    assert code == 2  # the worst of them
+    first, *rest = [json.loads(x) for x in out.splitlines()]
+    assert first["accepted"] is True
+    assert first["external_id"] == "g-1"
+    assert [r["line"] for r in rest] == [2, 3, 4, 5]
 
 
 def test_bulk_reserve_reads_json_lines_from_stdin(db: str) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from stockpool.domain.errors import InvalidInput, NotFound
 from stockpool.domain.ids import ListingId
 from stockpool.domain.orders import LineRequest, NotificationKind, OrderStatus
 from stockpool.services import ats, catalog, channels, order_lifecycle, orders, stock
@@ -62,6 +63,24 @@ def committed(app: Services, sku: str) -> int:
 
 def ats_of(app: Services) -> dict[str, int]:
     return {x.listing_id: x.ats for x in channels.list_listings(app)}
+
+
+@pytest.mark.parametrize(
+    ("lines", "error"),
+    [
+        ((), InvalidInput),
+        ((("E-TEE", 0),), InvalidInput),
+        ((("E-TEE", -2),), InvalidInput),
+        ((("NOPE", 1),), NotFound),
+    ],
+)
+def test_a_bad_notification_is_refused_and_changes_nothing(
+    shop: Services, lines: tuple[tuple[str, int], ...], error: type[Exception]
+) -> None:
+    before = snapshot(shop)
+    with pytest.raises(error):
+        send(shop, note(CREATE, 0, *lines))
+    assert snapshot(shop) == before
 
 
 def test_duplicate_creates_record_the_order_once(shop: Services) -> None:
